@@ -1,0 +1,33 @@
+# Two commands run the whole course on a fresh machine:
+#   make lab    set up the environment (first time only) and open the course in JupyterLab
+#   make test   set up the environment (first time only) and run the whole test suite
+# The environment is a virtual environment in .venv, made from pyproject.toml.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# JupyterLab refuses to run as root unless told to (containers, Binder-like machines).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+START_NOTEBOOK ?= notebooks/03_bn_forward/03_bn_forward.ipynb
+
+.PHONY: lab test setup generate check clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -e '.[test]'
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(START_NOTEBOOK)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+generate: $(STAMP)
+	$(PY) -m autograder generate
+
+clean-venv:
+	rm -rf $(VENV)
