@@ -39,9 +39,15 @@ class Report:
     score: float
     max_score: float
     cells: list[CellResult] = field(default_factory=list)
+    #: the executed notebook and what stopped it, if anything (not part of the JSON)
+    executed: object = field(default=None, repr=False)
+    problem: str | None = None
 
     def as_json(self) -> str:
-        return json.dumps(asdict(self))
+        data = asdict(self)
+        data.pop("executed")
+        data.pop("problem")
+        return json.dumps(data)
 
     def as_table(self) -> str:
         width = max([len("grade id")] + [len(c.grade_id) for c in self.cells])
@@ -99,7 +105,8 @@ def check(notebook: str | Path, timeout: int = 300) -> Report:
     nb, notes = cells.restore_tests(student, source, release)
     run = run_notebook(nb, folder=notebook.resolve().parent, timeout=timeout)
     note_of = dict(notes)
-    report = Report(notebook=str(notebook), score=0.0, max_score=0.0)
+    report = Report(notebook=str(notebook), score=0.0, max_score=0.0, executed=run.nb,
+                    problem=run.problem)
     for cell in cells.autograded_tests(run.nb):
         gid = cells.grade_id(cell)
         ran = cell.get("execution_count") is not None or cell.get("outputs")

@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -32,7 +33,11 @@ def run_notebook(nb, folder: Path | None = None, timeout: int = 300) -> Run:
             workdir.mkdir()
         env_backup = os.environ.get("MPLBACKEND")
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+        # IPC sockets in a folder of this run's own: no TCP ports to collide on when several
+        # notebooks run at once, and nothing listening on the network.
+        km = KernelManager(kernel_name="python3", transport="ipc",
+                           ip=str(Path(scratch) / "kernel"))
+        client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True,
                                 resources={"metadata": {"path": str(workdir)}})
         try:
             client.execute()

@@ -8,6 +8,7 @@ one: generating never touches the instructor's gradebook.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,9 +24,14 @@ class GenerateError(RuntimeError):
 
 
 def nbgrader(args: list[str], cwd: Path, extra: list[str] = ()) -> subprocess.CompletedProcess:
-    """Run nbgrader from ``cwd`` (where it finds the course's nbgrader_config.py)."""
+    """Run nbgrader from ``cwd`` (where it finds the course's nbgrader_config.py).
+
+    The environment's bin folder goes first on PATH: nbgrader runs ``alembic`` by name.
+    """
     cmd = [sys.executable, "-m", "nbgrader", *args, *extra]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
 
 
 def generate(names: list[str] | None = None, log=print) -> list[Path]:
