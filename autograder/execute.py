@@ -47,6 +47,8 @@ def run_notebook(nb, folder: Path | None = None, timeout: int = 300) -> Run:
         except DeadKernelError:
             problem = "the kernel died while running the notebook"
         finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
             if env_backup is None:
                 os.environ.pop("MPLBACKEND", None)
             else:

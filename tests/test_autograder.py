@@ -1,0 +1,165 @@
+"""Does the grading command line do what the README says?"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import cells, paths
+from autograder.grade import grade
+
+ROOT = paths.ROOT
+NB03 = "03_bn_forward"
+
+
+def run(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True,
+                          text=True, cwd=ROOT, **kw)
+
+
+def test_generate_reproduces_the_committed_student_notebooks():
+    """Is notebooks/ exactly what `generate` writes (and does a second run change nothing)?"""
+    before = {p: p.read_bytes() for p in sorted(paths.NOTEBOOKS.rglob("*.ipynb"))}
+    try:
+        for _ in range(2):
+            result = run("generate")
+            assert result.returncode == 0, result.stderr
+            after = {p: p.read_bytes() for p in sorted(paths.NOTEBOOKS.rglob("*.ipynb"))}
+            changed = [str(p.relative_to(ROOT)) for p in set(before) | set(after)
+                       if before.get(p) != after.get(p)]
+            assert not changed, f"generate changed {changed}: run `make generate` and commit"
+    finally:
+        for p, data in before.items():
+            p.write_bytes(data)
+
+
+def test_student_versions_hide_solutions_and_hidden_tests():
+    """Do the student notebooks carry no solution and no hidden test?"""
+    for assignment in paths.assignments():
+        text = paths.release_notebook(assignment).read_text()
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS"):
+            assert marker not in text, (assignment, marker)
+        assert "raise NotImplementedError()" in text
+
+
+def test_check_json_is_one_object_with_the_documented_fields(check_notebook):
+    """Does `check --json` print exactly one JSON object with the documented fields?"""
+    result = run("check", f"solutions/{NB03}/{NB03}.ipynb", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"notebook", "score", "max_score", "cells"}
+    assert data["score"] == data["max_score"] > 0
+    assert {"grade_id", "score", "max_score", "message"} == set(data["cells"][0])
+
+
+def test_check_explains_what_it_cannot_check(tmp_path):
+    """Are a missing file, a foreign notebook and broken JSON met with a message, not a traceback?"""
+    missing = run("check", str(tmp_path / "nope.ipynb"))
+    assert missing.returncode == 2 and "no such notebook" in missing.stderr
+    foreign = tmp_path / "mine" / "mine.ipynb"
+    foreign.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), foreign)
+    other = run("check", str(foreign))
+    assert other.returncode == 2 and "not one of the course's notebooks" in other.stderr
+    broken = tmp_path / NB03 / f"{NB03}.ipynb"
+    broken.parent.mkdir()
+    broken.write_text("{ not json")
+    bad = run("check", str(broken))
+    assert bad.returncode == 2 and "not a readable notebook" in bad.stderr
+    for r in (missing, other, bad):
+        assert "Traceback" not in r.stderr
+
+
+def test_check_restores_deleted_and_edited_test_cells(tmp_path, check_notebook):
+    """Does check put back a deleted test cell and undo an edited one?"""
+    nb = _filled(NB03, solved={"batchnorm_forward", "identity_params"})
+    tests = [c for c in nb.cells if cells.is_autograded_test(c)]
+    tests[0].source = "pass  # the student replaced the test"
+    nb.cells.remove(tests[1])
+    path = tmp_path / NB03 / f"{NB03}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    report = check_notebook(path)
+    assert report.score == report.max_score
+    assert "restored" in report.cells[0].message and "put back" in report.cells[1].message
+
+
+# ---- grading a class ----------------------------------------------------------------------
+
+def _filled(assignment: str, solved: set[str]):
+    """The student version with the solution cells in ``solved`` filled in from solutions/."""
+    release = nbformat.read(paths.release_notebook(assignment), as_version=4)
+    source = nbformat.read(paths.source_notebook(assignment), as_version=4)
+    answers = {cells.grade_id(c): c for c in source.cells}
+    nb = copy.deepcopy(release)
+    for i, cell in enumerate(nb.cells):
+        gid = cells.grade_id(cell)
+        if gid in solved and cells.meta(cell).get("solution"):
+            filled = copy.deepcopy(answers[gid])
+            filled.source = "\n".join(line for line in filled.source.splitlines()
+                                       if "### BEGIN SOLUTION" not in line
+                                       and "### END SOLUTION" not in line)
+            nb.cells[i] = filled
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """A small class: all right, stub left in, half right, a missing notebook, a stray folder."""
+    root = tmp_path_factory.mktemp("class")
+    subs = root / "submissions"
+    scenarios = {
+        "all-right": {"batchnorm_forward", "identity_params"},
+        "stub-left-in": set(),
+        "half-right": {"batchnorm_forward"},
+    }
+    for student, solved in scenarios.items():
+        folder = subs / student / NB03
+        folder.mkdir(parents=True)
+        nbformat.write(_filled(NB03, solved), folder / f"{NB03}.ipynb")
+    (subs / "no-notebook" / NB03).mkdir(parents=True)
+    (subs / "wrong-name" / "03_bn_forwards").mkdir(parents=True)
+    output = root / "grades.csv"
+    before = _tree_snapshot()
+    grade(subs, output=output, log=lambda *a: None)
+    return subs, output, before
+
+
+def _tree_snapshot():
+    """Every file of the repository's course folders, with its bytes."""
+    folders = [paths.SOLUTIONS, paths.NOTEBOOKS, paths.CONFIG_DIR, ROOT / "course_utils"]
+    return {p: p.read_bytes() for folder in folders for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_grade_writes_the_expected_csv(graded_class):
+    """Does grade give each fixture student the row they deserve?"""
+    _, output, _ = graded_class
+    with open(output, newline="") as f:
+        rows = {(r["student"], r["assignment"]): r for r in csv.DictReader(f)}
+    expected = {
+        ("all-right", NB03): ("5.0", "5.0", "graded"),
+        ("half-right", NB03): ("3.0", "5.0", "graded"),
+        ("stub-left-in", NB03): ("0.0", "5.0", "graded"),
+        ("no-notebook", NB03): ("", "", f"missing notebook {NB03}.ipynb"),
+        ("wrong-name", "03_bn_forwards"): ("", "", "unknown assignment name"),
+    }
+    got = {k: (r["score"], r["max_score"], r["status"]) for k, r in rows.items()}
+    assert got == expected
+    assert rows[("all-right", NB03)]["manual_points"] == "2.0"
+
+
+def test_grade_leaves_submissions_and_repository_untouched(graded_class):
+    """Does grading change neither the submissions nor the repository's working tree?"""
+    subs, _, before = graded_class
+    assert sorted(p.name for p in (subs / "all-right" / NB03).iterdir()) == [f"{NB03}.ipynb"]
+    after = _tree_snapshot()
+    assert set(after) == set(before), set(after) ^ set(before)
+    assert [p for p in before if before[p] != after[p]] == []

@@ -1,0 +1,73 @@
+"""Does every notebook of the course work end to end through `python -m autograder check`?
+
+For each assignment in solutions/: the solution scores full marks and no cell of it shows
+an error or writes to stderr; the generated student version scores 0 without crashing,
+and each of its test cells fails with a check's message, not a traceback wall.
+"""
+
+import nbformat
+import pytest
+
+from autograder import cells, paths
+
+ASSIGNMENTS = paths.assignments()
+
+pytestmark = pytest.mark.notebook
+
+
+def _outputs_with_problems(nb):
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}"[:300])
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                found.append(f"cell {i} wrote to stderr: {out.get('text')}"[:300])
+    return found
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_scores_full_marks_and_runs_clean(assignment, check_notebook):
+    """Does the solution score full marks, with no error and nothing on stderr in any cell?"""
+    report = check_notebook(paths.source_notebook(assignment))
+    assert report.problem is None, report.problem
+    assert report.max_score > 0
+    assert report.score == report.max_score, report.as_table()
+    assert not _outputs_with_problems(report.executed)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_version_scores_zero_with_friendly_messages(assignment, check_notebook):
+    """Does the untouched student version score 0, every test failing with a check message?"""
+    report = check_notebook(paths.release_notebook(assignment))
+    assert report.problem is None, report.problem
+    assert report.score == 0 and report.max_score > 0, report.as_table()
+    for cell in report.cells:
+        assert cell.message.startswith("CheckFailure:"), (cell.grade_id, cell.message)
+        assert "not written yet" in cell.message or "NotImplementedError" in cell.message
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebook_shape_follows_the_course(assignment):
+    """Does each notebook have objectives, time, a figure, a question, a summary and reading?"""
+    nb = nbformat.read(paths.source_notebook(assignment), as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
+    for words in ("you will learn", "prerequisites", "estimated time", "summary", "read next"):
+        assert words in text, f"{assignment}: no '{words}' section"
+    assert any(c.cell_type == "code" and ("plt." in c.source or "plots." in c.source)
+               for c in nb.cells), f"{assignment}: no figure"
+    assert any(cells.is_manual_answer(c) for c in nb.cells), f"{assignment}: no inline question"
+    tests = cells.autograded_tests(nb)
+    assert tests and all("### BEGIN HIDDEN TESTS" in c.source for c in tests), \
+        f"{assignment}: every test cell should have hidden tests"
+    assert all("seed=" in c.source for c in tests), f"{assignment}: visible tests need seeds"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_notebooks_are_clean(assignment):
+    """Are committed notebooks free of outputs and execution counts?"""
+    for path in (paths.source_notebook(assignment), paths.release_notebook(assignment)):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path
