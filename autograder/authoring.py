@@ -63,9 +63,15 @@ def tests(source: str, grade_id: str, points: float):
 
 
 def answer(source: str, grade_id: str, points: float = 1):
-    """A written answer to an inline question, graded by hand. The model answer goes
-    between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (or is the whole cell)."""
-    cell = new_markdown_cell(_text(source))
+    """A written answer to an inline question, graded by hand.
+
+    The whole cell is the model answer: nbgrader replaces it with "YOUR ANSWER HERE" in the
+    student version. (Solution markers would show as headings in the rendered solution, so
+    lines holding only ``### BEGIN SOLUTION`` / ``### END SOLUTION`` are dropped.)
+    """
+    lines = [line for line in _text(source).splitlines()
+             if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+    cell = new_markdown_cell("\n".join(lines).strip("\n"))
     cell.metadata["nbgrader"] = _nbgrader(grade_id, grade=True, solution=True, points=points)
     return cell
 

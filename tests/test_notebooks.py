@@ -56,7 +56,10 @@ def test_notebook_shape_follows_the_course(assignment):
         assert words in text, f"{assignment}: no '{words}' section"
     assert any(c.cell_type == "code" and ("plt." in c.source or "plots." in c.source)
                for c in nb.cells), f"{assignment}: no figure"
-    assert any(cells.is_manual_answer(c) for c in nb.cells), f"{assignment}: no inline question"
+    answers = [c for c in nb.cells if cells.is_manual_answer(c)]
+    assert answers, f"{assignment}: no inline question"
+    for c in answers:  # markers in a markdown answer would render as headings
+        assert "BEGIN SOLUTION" not in c.source and "END SOLUTION" not in c.source, assignment
     tests = cells.autograded_tests(nb)
     assert tests and all("### BEGIN HIDDEN TESTS" in c.source for c in tests), \
         f"{assignment}: every test cell should have hidden tests"
