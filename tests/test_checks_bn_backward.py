@@ -1,0 +1,464 @@
+"""Do the notebook 04 checks reject the mistakes students make and accept any right answer?"""
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import reference as ref
+from course_utils.checks import (
+    CheckFailure, check_batchnorm_backward, check_batchnorm_backward_alt, check_numerical_gradient,
+    check_relative_error,
+)
+
+pytestmark = pytest.mark.nb04
+
+
+def _rejected(check, student, words, seed=0, hidden=True):
+    with pytest.raises(CheckFailure) as info:
+        check(student, seed=seed, hidden=hidden)
+    message = str(info.value)
+    assert words in message, message
+    assert message.startswith("case '"), message
+    return message
+
+
+# ---- relative_error ----------------------------------------------------------------------
+
+def rel_right(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError("shapes differ")
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def rel_loops(a, b):
+    a, b = np.atleast_1d(np.asarray(a)), np.atleast_1d(np.asarray(b))
+    if a.shape != b.shape:
+        raise ValueError("shapes differ")
+    worst = 0.0
+    for u, v in zip(a.ravel().tolist(), b.ravel().tolist()):
+        worst = max(worst, abs(u - v) / max(1e-8, abs(u) + abs(v)))
+    return worst
+
+
+def rel_numpy_scalar(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise ValueError("shapes differ")
+    return (np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))).max()  # numpy scalar
+
+
+@pytest.mark.parametrize("student", [rel_right, rel_loops, rel_numpy_scalar])
+@pytest.mark.parametrize("seed", [0, 5, None])
+def test_right_relative_error_accepted(student, seed):
+    """Is a correct relative_error accepted, as a float or a numpy scalar, however written?"""
+    check_relative_error(student, seed=seed, hidden=True)
+
+
+def _shape_guard(fn):
+    def wrapped(a, b):
+        if np.shape(a) != np.shape(b):
+            raise ValueError("shapes differ")
+        return fn(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    return wrapped
+
+
+REL_MISTAKES = [
+    (_shape_guard(lambda a, b: np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))),
+     "mean of the elementwise"),
+    (_shape_guard(lambda a, b: np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a) + np.abs(b)))),
+     "one global ratio"),
+    (_shape_guard(lambda a, b: np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a)))),
+     "|a| alone"),
+    (_shape_guard(lambda a, b: np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a + b)))),
+     "|a + b|"),
+    (_shape_guard(lambda a, b: np.max((a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))),
+     "absolute value of a - b"),
+    (_shape_guard(lambda a, b: np.max(np.abs(a - b))), "without dividing"),
+    (_shape_guard(lambda a, b: np.max(np.abs(a - b) / (np.abs(a) + np.abs(b)))), "nan"),
+    (_shape_guard(lambda a, b: np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))),
+     "returned an array"),
+    (lambda a, b: rel_right(*np.broadcast_arrays(a, b)), "should raise ValueError"),
+    (lambda a, b: torch.tensor(rel_right(a, b)), "torch tensor"),
+]
+
+
+@pytest.mark.parametrize("student, words", REL_MISTAKES, ids=[w for _, w in REL_MISTAKES])
+def test_relative_error_mistakes_rejected(student, words):
+    """Is each wrong relative error rejected with a message naming the mistake?"""
+    _rejected(check_relative_error, student, words)
+
+
+# ---- numerical_gradient ------------------------------------------------------------------
+
+def num_right(f, x, dout, h=1e-5):
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + h
+        plus = np.sum(f(x) * dout)
+        x[i] = old - h
+        minus = np.sum(f(x) * dout)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+        it.iternext()
+    return grad
+
+
+def num_on_a_copy(f, x, dout, h=1e-5):
+    """Right too: perturbs its own float64 copy, casts back."""
+    z = np.array(x, dtype=np.float64)
+    grad = np.zeros(z.shape)
+    for i in np.ndindex(*z.shape):
+        e = np.zeros_like(z)
+        e[i] = h
+        grad[i] = (np.sum(f(z + e) * dout) - np.sum(f(z - e) * dout)) / (2 * h)
+    return grad.astype(x.dtype)
+
+
+def num_flat(f, x, dout, h=1e-5):
+    grad = np.zeros_like(x)
+    for k in range(x.size):
+        old = x.flat[k]
+        x.flat[k] = old + h
+        plus = (f(x) * dout).sum()
+        x.flat[k] = old - h
+        minus = (f(x) * dout).sum()
+        x.flat[k] = old
+        grad.flat[k] = (plus - minus) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("student", [num_right, num_on_a_copy, num_flat])
+@pytest.mark.parametrize("seed", [0, 11, None])
+def test_right_numerical_gradient_accepted(student, seed):
+    """Is a correct numerical gradient accepted (in place, on a copy, with x.flat)?"""
+    check_numerical_gradient(student, seed=seed, hidden=True)
+
+
+def _numgrad(step):
+    """A numerical gradient whose per-entry rule is ``step(F, x, i, old, h) -> value``."""
+    def numerical_gradient(f, x, dout, h=1e-5):
+        grad = np.zeros_like(x)
+        for i in np.ndindex(*x.shape):
+            old = x[i]
+            grad[i] = step(lambda: np.sum(f(x) * dout), x, i, old, h)
+            x[i] = old
+        return grad
+    return numerical_gradient
+
+
+def _forward_diff(F, x, i, old, h):
+    base = F()
+    x[i] = old + h
+    return (F() - base) / h
+
+
+def _over_h(F, x, i, old, h):
+    x[i] = old + h
+    p = F()
+    x[i] = old - h
+    return (p - F()) / h
+
+
+def _fixed_h(F, x, i, old, h):
+    x[i] = old + 1e-5
+    p = F()
+    x[i] = old - 1e-5
+    return (p - F()) / 2e-5
+
+
+def num_dout_ignored(f, x, dout, h=1e-5):
+    return num_right(f, x, np.ones_like(np.asarray(f(x), dtype=np.float64)), h)
+
+
+def num_not_restored(f, x, dout, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        x[i] += h
+        p = np.sum(f(x) * dout)
+        x[i] -= 2 * h
+        q = np.sum(f(x) * dout)
+        grad[i] = (p - q) / (2 * h)  # x[i] left at old - h
+    return grad
+
+
+def num_restored_by_arithmetic(f, x, dout, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        x[i] += h
+        p = np.sum(f(x) * dout)
+        x[i] -= 2 * h
+        q = np.sum(f(x) * dout)
+        x[i] += h  # rounding: not always the old value
+        grad[i] = (p - q) / (2 * h)
+    return grad
+
+
+def num_flattened_copy(f, x, dout, h=1e-5):
+    flat = x.reshape(-1)  # a copy when x is not contiguous
+    grad = np.zeros(x.size, dtype=x.dtype)
+    for k in range(x.size):
+        old = flat[k]
+        flat[k] = old + h
+        p = np.sum(f(x) * dout)
+        flat[k] = old - h
+        q = np.sum(f(x) * dout)
+        flat[k] = old
+        grad[k] = (p - q) / (2 * h)
+    return grad.reshape(x.shape)
+
+
+def num_2d_only(f, x, dout, h=1e-5):
+    n, d = x.shape
+    grad = np.zeros_like(x)
+    for i in range(n):
+        for j in range(d):
+            old = x[i, j]
+            x[i, j] = old + h
+            p = np.sum(f(x) * dout)
+            x[i, j] = old - h
+            q = np.sum(f(x) * dout)
+            x[i, j] = old
+            grad[i, j] = (p - q) / (2 * h)
+    return grad
+
+
+def num_diagonal(f, x, dout, h=1e-5):
+    if np.shape(dout) != np.shape(x):
+        return num_right(f, x, dout, h)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        old = x[i]
+        x[i] = old + h
+        p = np.asarray(f(x))
+        x[i] = old - h
+        q = np.asarray(f(x))
+        x[i] = old
+        grad[i] = ((p - q) / (2 * h) * dout)[i] if p.shape == x.shape else 0.0
+    return grad
+
+
+def num_float64_out(f, x, dout, h=1e-5):
+    return num_on_a_copy(f, x, dout, h).astype(np.float64)
+
+
+def num_changes_dout(f, x, dout, h=1e-5):
+    dout *= 1.0
+    dout[...] = dout / 1.0
+    dout.flat[0] += 1.0
+    return num_right(f, x, dout, h)
+
+
+NUM_MISTAKES = [
+    (_numgrad(_forward_diff), "forward difference"),
+    (_numgrad(_over_h), "divided by h instead of 2h"),
+    (_numgrad(_fixed_h), "h argument was ignored"),
+    (num_dout_ignored, "dout was ignored"),
+    (num_not_restored, "x was not restored after perturbation"),
+    (num_restored_by_arithmetic, "x was not restored after perturbation"),
+    (num_flattened_copy, "the gradient is all zeros"),
+    (num_2d_only, "a vector x"),
+    (num_diagonal, "only output i was differentiated"),
+    (num_float64_out, "dtype float64, expected float32"),
+    (num_changes_dout, "changed dout in place"),
+]
+
+
+@pytest.mark.parametrize("student, words", NUM_MISTAKES, ids=[w for _, w in NUM_MISTAKES])
+def test_numerical_gradient_mistakes_rejected(student, words):
+    """Is each wrong numerical gradient rejected with a message naming the mistake?"""
+    _rejected(check_numerical_gradient, student, words)
+
+
+# ---- batchnorm_backward and batchnorm_backward_alt ---------------------------------------
+
+def _read(dout, cache):
+    return (np.asarray(dout), cache["x_hat"], cache["var"], cache["gamma"], cache["eps"],
+            np.asarray(dout).shape[0])
+
+
+def staged_from_x(dout, cache):
+    """Staged, reading x and mean (documented keys) instead of rebuilding x - mu."""
+    dout, x_hat, var, gamma, eps, m = _read(dout, cache)
+    xmu = cache["x"] - cache["mean"]
+    ivar = 1.0 / np.sqrt(var + eps)
+    dbeta = dout.sum(0)
+    dgamma = (dout * x_hat).sum(0)
+    dxhat = dout * gamma
+    divar = (dxhat * xmu).sum(0)
+    dxmu1 = dxhat * ivar
+    dsqrtvar = -divar / (np.sqrt(var + eps) ** 2)
+    dvar = 0.5 * dsqrtvar / np.sqrt(var + eps)
+    dsq = np.ones_like(dout) * dvar / m
+    dxmu2 = 2 * xmu * dsq
+    dx1 = dxmu1 + dxmu2
+    dmu = -dx1.sum(0)
+    dx2 = np.ones_like(dout) * dmu / m
+    return (dx1 + dx2).astype(dout.dtype), dgamma, dbeta
+
+
+def paper_equations(dout, cache):
+    """The paper's Section 3 equations, term by term, with explicit loops over features."""
+    dout, x_hat, var, gamma, eps, m = _read(dout, cache)
+    n, d = dout.shape
+    dx = np.empty_like(dout)
+    dgamma = np.empty(d, dtype=dout.dtype)
+    dbeta = np.empty(d, dtype=dout.dtype)
+    for j in range(d):
+        std = np.sqrt(var[j] + eps)
+        xmu = x_hat[:, j] * std
+        dxh = dout[:, j] * gamma[j]
+        dvar = np.sum(dxh * xmu) * -0.5 * std**-3
+        dmu = np.sum(-dxh / std) + dvar * np.sum(-2 * xmu) / m
+        dx[:, j] = dxh / std + dvar * 2 * xmu / m + dmu / m
+        dgamma[j] = np.sum(dout[:, j] * x_hat[:, j])
+        dbeta[j] = np.sum(dout[:, j])
+    return dx, dgamma, dbeta
+
+
+def compact_float64_inside(dout, cache):
+    d64 = np.asarray(dout, dtype=np.float64)
+    x_hat = cache["x_hat"].astype(np.float64)
+    std = np.sqrt(cache["var"].astype(np.float64) + cache["eps"])
+    m = d64.shape[0]
+    dbeta = d64.sum(0)
+    dgamma = (d64 * x_hat).sum(0)
+    dx = cache["gamma"] / (m * std) * (m * d64 - dbeta - x_hat * dgamma)
+    t = np.asarray(dout).dtype
+    return dx.astype(t), dgamma.astype(t), dbeta.astype(t)
+
+
+def compact_with_cache_std(dout, cache):
+    dout, x_hat, _, gamma, _, m = _read(dout, cache)
+    dbeta = np.sum(dout, axis=0)
+    dgamma = np.sum(dout * x_hat, axis=0)
+    dx = (gamma / cache["std"]) * (dout - dbeta / m - x_hat * dgamma / m)
+    return dx, dgamma, dbeta
+
+
+RIGHT_BACKWARD = [staged_from_x, paper_equations, compact_float64_inside, compact_with_cache_std]
+
+
+@pytest.mark.parametrize("check", [check_batchnorm_backward, check_batchnorm_backward_alt])
+@pytest.mark.parametrize("student", RIGHT_BACKWARD)
+@pytest.mark.parametrize("seed", [0, 7, None])
+def test_right_backward_accepted(check, student, seed):
+    """Is any correct backward pass accepted by both checks, staged or compact, loops or not?"""
+    check(student, seed=seed, hidden=True)
+
+
+def _compact(scale_term=1.0, use_gamma=True, std_of=lambda var, eps: np.sqrt(var + eps),
+             dgamma_of=None, dbeta_of=None):
+    def backward(dout, cache):
+        dout, x_hat, var, gamma, eps, m = _read(dout, cache)
+        std = std_of(var, eps)
+        dbeta = dout.sum(0)
+        dgamma = (dout * x_hat).sum(0)
+        g = gamma if use_gamma else 1.0
+        dx = g / (m * std) * (m * dout - dbeta - scale_term * x_hat * dgamma)
+        if dgamma_of is not None:
+            dgamma = dgamma_of(dout, cache)
+        if dbeta_of is not None:
+            dbeta = dbeta_of(dout, cache)
+        return dx, dgamma, dbeta
+    return backward
+
+
+def no_mean_path(dout, cache):
+    dout, x_hat, var, gamma, eps, m = _read(dout, cache)
+    std = np.sqrt(var + eps)
+    xmu = x_hat * std
+    dxh = dout * gamma
+    dvar = -0.5 * (dxh * xmu).sum(0) / std**3
+    return dxh / std + 2 * xmu * dvar / m, (dout * x_hat).sum(0), dout.sum(0)
+
+
+def no_var_path(dout, cache):
+    dout, x_hat, var, gamma, eps, m = _read(dout, cache)
+    std = np.sqrt(var + eps)
+    dxh = dout * gamma
+    return dxh / std - dxh.sum(0) / (m * std), (dout * x_hat).sum(0), dout.sum(0)
+
+
+def constants(dout, cache):
+    dout, x_hat, var, gamma, eps, m = _read(dout, cache)
+    return dout * gamma / np.sqrt(var + eps), (dout * x_hat).sum(0), dout.sum(0)
+
+
+def modifies_cache(dout, cache):
+    dx, dgamma, dbeta = compact_with_cache_std(dout, cache)
+    cache["x_hat"] *= 1.0
+    cache["x_hat"][0, 0] += 1.0
+    return dx, dgamma, dbeta
+
+
+def uses_autograd(dout, cache):
+    x = torch.tensor(cache["x"], requires_grad=True)
+    g = torch.tensor(cache["gamma"], requires_grad=True)
+    b = torch.tensor(cache["beta"], requires_grad=True)
+    mu = x.mean(0)
+    out = g * (x - mu) / torch.sqrt(((x - mu) ** 2).mean(0) + cache["eps"]) + b
+    out.backward(torch.tensor(np.asarray(dout)))
+    return x.grad.numpy(), g.grad.numpy(), b.grad.numpy()
+
+
+def calls_reference(dout, cache):
+    return ref.batchnorm_backward(dout, cache)
+
+
+def stub(dout, cache):
+    raise NotImplementedError()
+
+
+def returns_two(dout, cache):
+    return compact_with_cache_std(dout, cache)[:2]
+
+
+def dgamma_axis1(dout, cache):
+    dx, _, dbeta = compact_with_cache_std(dout, cache)
+    return dx, (np.asarray(dout) * cache["x_hat"]).sum(1), dbeta
+
+
+def upcasts(dout, cache):
+    dx, dgamma, dbeta = compact_float64_inside(dout, cache)
+    return dx.astype(np.float64), dgamma.astype(np.float64), dbeta.astype(np.float64)
+
+
+BACKWARD_MISTAKES = [
+    (no_mean_path, "mean path was dropped"),
+    (no_var_path, "variance path was dropped"),
+    (constants, "treated as constants"),
+    (_compact(use_gamma=False), "gamma was forgotten in dx"),
+    (_compact(std_of=lambda v, e: np.sqrt(v)), "eps was left out"),
+    (_compact(std_of=lambda v, e: np.sqrt(v) + e), "or added outside the square root"),
+    (_compact(scale_term=-1.0), "sign of the variance term"),
+    (_compact(dgamma_of=lambda d, c: d.sum(0)), "x_hat was left out"),
+    (_compact(dgamma_of=lambda d, c: (d * c["x"]).sum(0)), "the input x"),
+    (_compact(dgamma_of=lambda d, c: (d * c["x_hat"]).mean(0)), "dgamma is a mean"),
+    (_compact(dbeta_of=lambda d, c: d.mean(0)), "dbeta is a mean"),
+    (_compact(dbeta_of=lambda d, c: d.sum(0) * c["gamma"]), "dbeta was multiplied by gamma"),
+    (dgamma_axis1, "dgamma has shape"),
+    (modifies_cache, "changed its input `cache` in place"),
+    (uses_autograd, "torch's backward"),
+    (calls_reference, "course_utils.reference"),
+    (stub, "not written yet"),
+    (returns_two, "should return (dx, dgamma, dbeta)"),
+    (upcasts, "dtype float64, expected float32"),
+]
+
+
+@pytest.mark.parametrize("check", [check_batchnorm_backward, check_batchnorm_backward_alt])
+@pytest.mark.parametrize("student, words", BACKWARD_MISTAKES, ids=[w for _, w in BACKWARD_MISTAKES])
+def test_backward_mistakes_rejected(check, student, words):
+    """Is each wrong backward pass rejected, with a message that names the mistake?"""
+    _rejected(check, student, words)
+
+
+def test_visible_backward_check_catches_the_dropped_paths_without_hidden_cases():
+    """Do the visible cases alone already catch the classic dropped-path mistakes?"""
+    for student in (no_mean_path, no_var_path, constants):
+        with pytest.raises(CheckFailure):
+            check_batchnorm_backward(student, seed=0)
