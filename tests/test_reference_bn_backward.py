@@ -1,4 +1,4 @@
-"""Does the reference backward pass (notebook 04) agree with torch autograd and finite differences?"""
+"""Does the reference backward pass (notebook 04) agree with autograd and finite differences?"""
 
 import numpy as np
 import pytest

@@ -71,7 +71,7 @@ def check_relative_error(student, seed=0, hidden=False):
     cases = []
 
     def add(label, a, b):
-        a_arr, b_arr = np.asarray(a), np.asarray(b)
+        a_arr = np.asarray(a)
         cases.append((Case(label, seed, {"shape": a_arr.shape, "dtype": a_arr.dtype.name}), a, b))
 
     a = rng.normal(size=(6, 4))
@@ -333,7 +333,7 @@ EPS_MISTAKE = ("eps was left out of the standard deviation or added outside the 
 
 
 def _backward_mistakes(dout, cache):
-    """What common wrong backward passes return, as (label, what, make) with what in dx/dgamma/dbeta."""
+    """What common wrong backward passes return: {"dx": [(label, make)], "dgamma": ..., ...}."""
     dout = dout.astype(np.float64)
     x_hat = cache["x_hat"].astype(np.float64)
     var = cache["var"].astype(np.float64)
