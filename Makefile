@@ -17,7 +17,8 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check --progress-bar off -e '.[test]'
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -q -e '.[test]'
+	$(PY) scripts/lab_settings.py
 	@touch $(STAMP)
 
 lab: $(STAMP)

@@ -44,12 +44,12 @@ def gamma_beta_sigmoid_demo(gamma: float = 1.0, beta: float = 0.0, n: int = 2000
 
 def interactive_gamma_beta():
     """Sliders for gamma and beta over :func:`gamma_beta_sigmoid_demo`."""
-    from ipywidgets import FloatSlider, interact
+    from ipywidgets import FloatSlider, fixed, interact
 
     return interact(gamma_beta_sigmoid_demo,
                     gamma=FloatSlider(value=1.0, min=0.1, max=6.0, step=0.1, description="gamma"),
                     beta=FloatSlider(value=0.0, min=-5.0, max=5.0, step=0.25, description="beta"),
-                    n=[20000], seed=[0])
+                    n=fixed(20000), seed=fixed(0))
 
 
 def batch_noise_demo(m: int = 16, n_batches: int = 2000, mu: float = 2.0, sigma: float = 1.5,
@@ -81,9 +81,9 @@ def batch_noise_demo(m: int = 16, n_batches: int = 2000, mu: float = 2.0, sigma:
 
 def interactive_batch_noise():
     """A slider for the batch size over :func:`batch_noise_demo`."""
-    from ipywidgets import SelectionSlider, interact
+    from ipywidgets import SelectionSlider, fixed, interact
 
     return interact(batch_noise_demo,
                     m=SelectionSlider(options=[2, 4, 8, 16, 32, 64, 128, 256], value=16,
                                       description="batch m"),
-                    n_batches=[2000], mu=[2.0], sigma=[1.5], seed=[0])
+                    n_batches=fixed(2000), mu=fixed(2.0), sigma=fixed(1.5), seed=fixed(0))
