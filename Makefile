@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 START_NOTEBOOK ?= notebooks/03_bn_forward/03_bn_forward.ipynb
 
-.PHONY: lab test setup generate check clean-venv
+.PHONY: lab test setup generate site clean-venv
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 generate: $(STAMP)
 	$(PY) -m autograder generate
+
+# the reading site, built offline into site/_build (open site/_build/index.html)
+site: $(STAMP)
+	$(PY) scripts/build_site.py
 
 clean-venv:
 	rm -rf $(VENV)
