@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # JupyterLab refuses to run as root unless told to (containers, Binder-like machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
-START_NOTEBOOK ?= notebooks/03_bn_forward/03_bn_forward.ipynb
+START_NOTEBOOK ?= notebooks/00_index.ipynb
 
 .PHONY: lab test setup generate site clean-venv
 

@@ -2,7 +2,8 @@
 
 nbgrader strips the solutions and hidden tests and locks the test cells; the clean-up
 removes what would change between runs (outputs, execution counts, volatile metadata) so
-that generating twice changes nothing. The gradebook nbgrader needs for this is a scratch
+that generating twice changes nothing; navigation cells and the contents notebook
+``notebooks/00_index.ipynb`` are written last (``autograder/navigation.py``). The gradebook nbgrader needs for this is a scratch
 one: generating never touches the instructor's gradebook.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cells, paths
+from . import cells, navigation, paths
 
 
 class GenerateError(RuntimeError):
@@ -42,6 +43,7 @@ def generate(names: list[str] | None = None, log=print) -> list[Path]:
     if unknown:
         raise GenerateError(f"no source notebook for {unknown}; known assignments: {known}")
     written = []
+    entries = navigation.course()
     with tempfile.TemporaryDirectory(prefix="bn-course-generate-") as scratch:
         db = f"sqlite:///{Path(scratch) / 'gradebook.db'}"
         for name in names:
@@ -52,7 +54,11 @@ def generate(names: list[str] | None = None, log=print) -> list[Path]:
                 raise GenerateError(f"nbgrader generate_assignment {name} failed:\n"
                                     f"{result.stdout}\n{result.stderr}")
             nb = nbformat.read(target, as_version=4)
-            cells.write(cells.clean(nb), target)
+            nb = navigation.add_navigation(cells.clean(nb), name, entries)
+            cells.write(nb, target)
             written.append(target)
             log(f"generated {target.relative_to(paths.ROOT)}")
+    index = paths.NOTEBOOKS / navigation.INDEX
+    cells.write(navigation.index_notebook(entries), index)
+    written.append(index)
     return written

@@ -74,3 +74,22 @@ def test_committed_notebooks_are_clean(assignment):
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, path
+
+
+def test_student_notebooks_link_to_each_other_and_to_the_contents():
+    """Does every student notebook start and end with navigation whose links all exist?"""
+    import re
+
+    from autograder import navigation
+
+    index = paths.NOTEBOOKS / navigation.INDEX
+    assert index.exists(), "notebooks/00_index.ipynb is missing: run `make generate`"
+    targets = re.findall(r"\]\(([^)]+\.ipynb)\)", index.read_text())
+    assert len(targets) == len(ASSIGNMENTS)
+    assert all((paths.NOTEBOOKS / t).exists() for t in targets)
+    for assignment in ASSIGNMENTS:
+        nb = nbformat.read(paths.release_notebook(assignment), as_version=4)
+        for cell in (nb.cells[0], nb.cells[-1]):
+            assert navigation.NAV_TAG in cell.metadata.get("tags", []), assignment
+            for link in re.findall(r"\]\(([^)]+)\)", cell.source):
+                assert (paths.release_notebook(assignment).parent / link).resolve().exists(), link
