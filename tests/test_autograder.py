@@ -7,7 +7,6 @@ import csv
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
