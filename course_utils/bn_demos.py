@@ -91,29 +91,39 @@ def accuracy(model, X, y):
     return float((logits.argmax(1).numpy() == y).mean())
 
 
-def train_classifier(model, X, y, epochs=20, batch_size=32, lr=0.05, seed=0, desc="training"):
-    """Train ``model`` with SGD and cross-entropy on (X, y); returns the loss of each epoch.
+def train_classifier(model, X, y, epochs=20, batch_size=32, lr=0.05, momentum=0.9, seed=0,
+                     desc="training"):
+    """Train ``model`` with SGD (with momentum) and cross-entropy; returns each epoch's loss.
 
-    The model is left in training mode. Progress is shown with tqdm (a widget in Jupyter).
+    The SGD step is written out (``v = momentum * v + grad; p -= lr * v``, what
+    ``torch.optim.SGD`` does) because creating a ``torch.optim`` optimizer imports torch's
+    compiler, several seconds on a small machine. The model is left in training mode.
+    Progress is shown with tqdm (a widget in Jupyter).
     """
     import torch
+    import torch.nn.functional as F
     from tqdm.auto import tqdm
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    params = [p for p in model.parameters() if p.requires_grad]
+    velocity = [torch.zeros_like(p) for p in params]
     Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
     losses = []
     model.train()
     for _ in tqdm(range(epochs), desc=desc):
         order = rng.permutation(len(X))
-        total = 0.0
+        total, seen = 0.0, 0
         for start in range(0, len(X) - batch_size + 1, batch_size):  # full batches only
             idx = torch.as_tensor(order[start:start + batch_size])
-            loss = torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx])
-            opt.zero_grad()
+            loss = F.cross_entropy(model(Xt[idx]), yt[idx])
+            model.zero_grad()
             loss.backward()
-            opt.step()
-            total += float(loss) * len(idx)
-        losses.append(total / (len(X) // batch_size * batch_size))
+            with torch.no_grad():
+                for p, v in zip(params, velocity):
+                    v.mul_(momentum).add_(p.grad)
+                    p.sub_(lr * v)
+            total += loss.item() * len(idx)
+            seen += len(idx)
+        losses.append(total / seen)
     return losses
