@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,10 +21,63 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true", help="print one JSON object")
     chk.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
 
-    grd = sub.add_parser("grade", help="autograde <student>/<assignment>/<notebook>.ipynb")
-    grd.add_argument("submissions", metavar="SUBMISSIONS_DIR")
-    grd.add_argument("--output", "-o", default="grades.csv", help="CSV path (default grades.csv)")
+    grd = sub.add_parser(
+        "grade", help="grade a class: <student>/<assignment>/<assignment>.ipynb",
+        description="Grade every submission in SUBMISSIONS_DIR: each notebook in its own "
+                    "sandboxed kernel, the tests judged outside it. Writes the grades CSV, "
+                    "feedback/<student>/<assignment>/<assignment>.html and "
+                    "written-answers/<assignment>.html next to the CSV. Without "
+                    "SUBMISSIONS_DIR: grades the bundled demo class (autograder/demo_class) "
+                    "with --timeout 20 and compares with its expected grades.")
+    grd.add_argument("submissions", metavar="SUBMISSIONS_DIR", nargs="?",
+                     help="folder of student folders (default: the bundled demo class)")
+    grd.add_argument("--output", "-o", default=None,
+                     help="grades CSV path (default grading/grades.csv; demo: "
+                          "grading-demo/grades.csv); feedback goes next to it")
+    grd.add_argument("--workers", "-j", type=int, default=None,
+                     help="notebooks graded at once (default: cores, at most 4)")
+    grd.add_argument("--timeout", type=float, default=None,
+                     help="seconds per cell (default 300; demo class: 20)")
+    grd.add_argument("--notebook-timeout", type=float, default=None,
+                     help="seconds per notebook, kernel start included (default 1800)")
+    grd.add_argument("--memory", type=int, default=4096, metavar="MB",
+                     help="memory (address space) per kernel in MiB (default 4096)")
+    box = grd.add_mutually_exclusive_group()
+    box.add_argument("--sandbox", dest="sandbox", action="store_true", default=None,
+                     help="require the bubblewrap sandbox (fail if unavailable)")
+    box.add_argument("--no-sandbox", dest="sandbox", action="store_false",
+                     help="run kernels unsandboxed (trusted submissions only)")
     return parser
+
+
+def _grade(args, err) -> int:
+    from .grade import DEMO_EXPECTED, Settings, grade
+    from .report import compare, table
+
+    demo = args.submissions is None
+    settings = Settings(memory_mb=args.memory, sandbox=args.sandbox)
+    if args.workers:
+        settings.workers = args.workers
+    settings.timeout = args.timeout or (20.0 if demo else settings.timeout)
+    settings.notebook_timeout = args.notebook_timeout or (300.0 if demo else
+                                                          settings.notebook_timeout)
+    if demo:
+        err("no SUBMISSIONS_DIR given: grading the bundled demo class (autograder/demo_class)")
+    outcome = grade(args.submissions, output=args.output, settings=settings, log=err)
+    print(table(outcome.rows))
+    print()
+    print(outcome.summary)
+    print(f"wrote {outcome.output} and {outcome.output.parent / 'feedback'}/")
+    if demo:
+        diffs = compare(outcome.rows, DEMO_EXPECTED)
+        if not diffs:
+            print(f"the demo class's grades match {DEMO_EXPECTED.relative_to(DEMO_EXPECTED.parents[1])}")
+            return 0
+        print(f"the demo class's grades differ from {DEMO_EXPECTED.name}"
+              + (" (expected: they assume the sandbox is on)" if not outcome.sandboxed else "")
+              + ":\n  " + "\n  ".join(diffs))
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,12 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             report = check(args.notebook, timeout=args.timeout)
             print(report.as_json() if args.json else report.as_table())
         elif args.command == "grade":
-            from .grade import grade
-
-            rows = grade(args.submissions, output=args.output, log=err)
-            for r in rows:
-                err(f"{r.student:<20} {r.assignment:<36} {r.score!s:>6} / {r.max_score!s:<6} {r.status}")
-            err(f"wrote {Path(args.output)} ({len(rows)} rows)")
+            return _grade(args, err)
     except (RuntimeError, ValueError, OSError) as exc:
         err(f"error: {exc}")
         return 2

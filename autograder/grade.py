@@ -1,128 +1,151 @@
-"""Instructors: nbgrader autograde over a folder of submissions, then a grades CSV.
+"""Instructors: grade a class of submissions, safely, and write grades and feedback.
 
-Steps, each small:
-1. ``collect``   find ``<student>/<assignment>/<assignment>.ipynb``; a row with a reason for
-                 anything that cannot be graded (unknown assignment, missing notebook).
-2. ``stage``     a scratch course: the course's config, a scratch gradebook, the sources,
-                 and the submissions copied in (the originals are never touched).
-3. ``autograde`` nbgrader generate_assignment (records the test cells in the gradebook)
-                 and nbgrader autograde, per assignment.
-4. ``rows``      read the scores back from the gradebook: autograded points, and the points
-                 of written answers left for the instructor.
-5. ``write_csv`` one row per student and assignment.
+The pipeline, one small module per step:
+
+1. ``sandbox.detect``   can kernels run in a bubblewrap sandbox here? (say what is missing)
+2. ``collect``          find ``<student>/<assignment>/<assignment>.ipynb``; a reason for
+                        anything that cannot be graded;
+3. ``prepare``          read each notebook, restore its test cells from solutions/;
+4. ``pool``/``worker``  run up to N notebooks at once, each in its own kernel with time and
+                        memory limits, the test cells judged by the grader (``replay``);
+5. ``report``           the grades CSV (every submission a row), hand-graded points merged;
+6. ``feedback``         one HTML page per student and assignment, no hidden test in it.
+
+Hidden seeds come from a key kept in the output folder (``.grading-key``): grading the
+same submissions again writes the same CSV and the same feedback.
 """
 
 from __future__ import annotations
 
-import csv
-import shutil
-import tempfile
-from dataclasses import asdict, dataclass
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
-from .generate import nbgrader
+from . import collect as collecting
+from . import cells, feedback, paths, pool, prepare, report, sandbox
 
-FIELDS = ["student", "assignment", "score", "max_score", "manual_points", "status"]
-
-
-class GradeError(RuntimeError):
-    pass
+DEMO_CLASS = paths.CONFIG_DIR / "demo_class"
+DEMO_EXPECTED = paths.CONFIG_DIR / "demo_expected_grades.csv"
+DEMO_OUTPUT = Path("grading-demo") / "grades.csv"
+DEFAULT_OUTPUT = Path("grading") / "grades.csv"
 
 
 @dataclass
-class Row:
-    student: str
-    assignment: str
-    score: float | str = ""
-    max_score: float | str = ""
-    manual_points: float | str = ""
-    status: str = "graded"
+class Settings:
+    workers: int = max(1, min(4, os.cpu_count() or 1))
+    timeout: float = 300.0            # seconds per cell
+    notebook_timeout: float = 1800.0  # seconds per notebook, kernel start included
+    memory_mb: int = 4096             # address space of a kernel and all it starts
+    file_mb: int = 256                # largest file a kernel may write
+    sandbox: bool | None = None       # None: when available; True: required; False: off
 
 
-def collect(submissions: Path) -> tuple[list[tuple[str, str]], list[Row]]:
-    """(student, assignment) pairs to grade, and rows for what cannot be graded."""
-    if not submissions.is_dir():
-        raise GradeError(f"{submissions} is not a folder of submissions "
-                         "(expected <student>/<assignment>/<assignment>.ipynb)")
-    known = set(paths.assignments())
-    todo, rows = [], []
-    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        for work in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-            student, assignment = student_dir.name, work.name
-            if assignment not in known:
-                rows.append(Row(student, assignment, status="unknown assignment name"))
-            elif not (work / f"{assignment}.ipynb").exists():
-                rows.append(Row(student, assignment,
-                                status=f"missing notebook {assignment}.ipynb"))
-            else:
-                todo.append((student, assignment))
-    return todo, rows
+@dataclass
+class Outcome:
+    rows: list[report.Row]
+    output: Path
+    summary: str
+    sandboxed: bool
+    seconds: float
+    results: dict = field(default_factory=dict)  # (student, assignment) -> worker result
 
 
-def stage(todo, submissions: Path, scratch: Path) -> None:
-    (scratch / "solutions").symlink_to(paths.SOLUTIONS, target_is_directory=True)
-    for student, assignment in todo:
-        target = scratch / "autograder" / "submitted" / student / assignment
-        shutil.copytree(submissions / student / assignment, target)
+def grading_key(folder: Path) -> bytes:
+    """The secret the hidden seeds are drawn from, made once per output folder."""
+    path = folder / ".grading-key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+    return bytes.fromhex(path.read_text().strip())
 
 
-def autograde(assignments: set[str], scratch: Path, log) -> None:
-    overrides = [f"--CourseDirectory.root={scratch}",
-                 f"--CourseDirectory.db_url=sqlite:///{scratch / 'gradebook.db'}"]
-    for assignment in sorted(assignments):
-        for step in (["generate_assignment", assignment, "--force"],
-                     ["autograde", assignment, "--create", "--force"]):
-            result = nbgrader(step, cwd=paths.CONFIG_DIR, extra=overrides)
-            (scratch / "logs").mkdir(exist_ok=True)
-            (scratch / "logs" / f"{step[0]}-{assignment}.log").write_text(
-                result.stdout + result.stderr)
-            if result.returncode != 0 and step[0] == "generate_assignment":
-                raise GradeError(f"nbgrader {' '.join(step)} failed:\n{result.stderr[-2000:]}")
-            log(f"nbgrader {step[0]} {assignment}: {'ok' if result.returncode == 0 else 'errors'}")
+def grade(submissions: str | Path | None = None, output: str | Path | None = None,
+          settings: Settings | None = None, log=print) -> Outcome:
+    settings = settings or Settings()
+    started = time.monotonic()
+    submissions = Path(submissions or DEMO_CLASS).resolve()
+    output = Path(output or (DEMO_OUTPUT if submissions == DEMO_CLASS.resolve()
+                             else DEFAULT_OUTPUT)).resolve()
+    out_dir = output.parent
+    status = sandbox.detect(settings.sandbox)
+    log(status.message)
+    found, ignored = collecting.collect(submissions)
+    key = grading_key(out_dir)
+
+    rows: list[report.Row] = []
+    jobs, pending = [], []
+    for sub in found:
+        if sub.reason:
+            rows.append(report.Row(sub.student, sub.assignment, status=sub.reason,
+                                   notes=list(sub.notes)))
+            continue
+        try:
+            prepared = prepare.prepare(sub.notebook, sub.assignment)
+        except prepare.Malformed as exc:
+            rows.append(report.Row(sub.student, sub.assignment, status="malformed notebook",
+                                   notes=list(sub.notes) + [str(exc)]))
+            continue
+        jobs.append(_job(sub, prepared, settings, status, key, submissions, out_dir))
+        pending.append((sub, prepared))
+
+    def progress(job, result):
+        tests = [c for c in result.get("cells", []) if c["kind"] == "test"]
+        log(f"  {job['student']}/{job['assignment']}: {sum(c['points'] for c in tests):g} / "
+            f"{sum(c['max_points'] for c in tests):g} "
+            f"({result.get('problem') or 'graded'}, {result.get('seconds', 0):.1f} s)")
+
+    if jobs:
+        log(f"grading {len(jobs)} notebooks with {min(settings.workers, len(jobs))} worker(s)")
+    results = pool.run_all(jobs, settings.workers, progress)
+    by_key = {}
+    for (sub, prepared), result in zip(pending, results):
+        rows.append(report.row_from_result(sub, prepared, result))
+        by_key[(sub.student, sub.assignment)] = (prepared, result)
+
+    questions = {a: _questions(a) for a in {s.assignment for s, _ in pending}}
+    report.merge_manual(rows, out_dir / "manual-scores.csv", questions)
+    report.write_csv(rows, output)
+    _write_feedback(rows, by_key, out_dir)
+    seconds = time.monotonic() - started
+    text = report.summary(rows, ignored, status.message, seconds,
+                          min(settings.workers, max(1, len(jobs))))
+    return Outcome(report.sort_rows(rows), output, text, status.enabled, seconds,
+                   {k: r for k, (_, r) in by_key.items()})
 
 
-def rows_from_gradebook(todo, scratch: Path) -> list[Row]:
-    from nbgrader.api import Gradebook, MissingEntry
-
-    rows = []
-    with Gradebook(f"sqlite:///{scratch / 'gradebook.db'}") as gb:
-        for student, assignment in todo:
-            try:
-                submission = gb.find_submission(assignment, student)
-            except MissingEntry:
-                rows.append(Row(student, assignment, status="not graded (see nbgrader log)"))
-                continue
-            score = max_score = manual = 0.0
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    if grade.cell.cell_type == "code":
-                        score += grade.auto_score or 0.0
-                        max_score += grade.max_score
-                    else:
-                        manual += grade.max_score
-            rows.append(Row(student, assignment, round(score, 4), round(max_score, 4),
-                            round(manual, 4)))
-    return rows
+def _job(sub, prepared, settings: Settings, status, key: bytes, submissions: Path,
+         out_dir: Path) -> dict:
+    hide = sandbox.sensitive_paths(submissions, out_dir)
+    return {
+        "student": sub.student, "assignment": sub.assignment, "cells": prepared.cells,
+        "imports": prepared.imports, "folder": str(sub.folder), "key": key.hex(),
+        "settings": {
+            "timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
+            "memory_bytes": settings.memory_mb * 2**20, "file_bytes": settings.file_mb * 2**20,
+            "sandbox": status.enabled, "bwrap": status.bwrap,
+            "hide": [str(p) for p in hide], "reference_dir": sandbox.reference_dir()},
+    }
 
 
-def write_csv(rows: list[Row], output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        for row in sorted(rows, key=lambda r: (r.student, r.assignment)):
-            writer.writerow(asdict(row))
+def _questions(assignment: str) -> list[tuple[str, float]]:
+    source, _ = prepare._course_notebooks(assignment)
+    return [(cells.grade_id(c), cells.points(c)) for c in source.cells if cells.is_manual_answer(c)]
 
 
-def grade(submissions: str | Path, output: str | Path = "grades.csv", log=print) -> list[Row]:
-    submissions = Path(submissions).resolve()
-    todo, rows = collect(submissions)
-    if todo:
-        with tempfile.TemporaryDirectory(prefix="bn-course-grade-") as tmp:
-            scratch = Path(tmp)
-            stage(todo, submissions, scratch)
-            autograde({a for _, a in todo}, scratch, log)
-            rows += rows_from_gradebook(todo, scratch)
-    write_csv(rows, Path(output))
-    return rows
+def _write_feedback(rows, by_key, out_dir: Path) -> None:
+    answers: dict[str, list] = {}
+    for row in rows:
+        prepared, result = by_key.get((row.student, row.assignment), (None, None))
+        name = row.assignment or "submission"
+        page = feedback.render(row, prepared, result)
+        feedback.write(out_dir / "feedback" / row.student / name / f"{name}.html", page)
+        if prepared is not None:
+            answers.setdefault(row.assignment, []).append((row.student, prepared.notebook))
+    for assignment, entries in answers.items():
+        if any(cells.is_manual_answer(c) for _, nb in entries for c in nb.cells):
+            feedback.write(out_dir / "written-answers" / f"{assignment}.html",
+                           feedback.written_answers(assignment, sorted(entries, key=lambda e: e[0])))

@@ -1,0 +1,126 @@
+"""Feedback a student may see: their notebook, each test's verdict, never a hidden test.
+
+One self-contained HTML page per student and assignment. It shows the student's own cells
+(as text), the errors their cells raised, and for each test cell only its *visible* part
+(the cell as released) with the verdict: points, and the check's message when it failed
+(which case, what was expected, what came back, the likely mistake). The hidden tests'
+source is never written here. Everything from the submission is HTML-escaped and no
+output of the student's code is embedded (no HTML, scripts or images from it), so the page
+is safe to open; it has no timestamps, so re-grading writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1d1d1f; line-height: 1.45; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: 1rem 0; }
+td, th { border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+pre { white-space: pre-wrap; word-break: break-word; background: #f6f8fa; padding: .6rem;
+      border-radius: 4px; margin: .3rem 0; font-size: .9rem; }
+.md { background: none; font-family: inherit; font-size: 1rem; color: #444; }
+.cell { margin: 1rem 0; } .label { font-size: .8rem; color: #666; }
+.pass { border-left: 4px solid #2e7d32; } .fail { border-left: 4px solid #c62828; }
+.error { background: #fdecea; } .verdict { background: #fff; border: 1px solid #ddd; }
+.notes { background: #fff8e1; padding: .6rem 1rem; border-radius: 4px; }
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _pre(text, cls="") -> str:
+    return f'<pre class="{cls}">{_e(text)}</pre>' if str(text).strip() else ""
+
+
+def render(row, prepared=None, result=None) -> str:
+    """The page for one row of the grades table (``report.Row``)."""
+    title = f"{row.assignment or 'submission'}: feedback for {row.student}"
+    parts = [f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
+             f"<h1>{_e(title)}</h1>"]
+    if row.score == "":
+        parts.append(f"<p><strong>Not graded: {_e(row.status)}.</strong></p>")
+    else:
+        parts.append(f"<p><strong>Autograded score: {row.score:g} / {row.max_score:g}</strong>"
+                     + (f". Written answers ({row.manual_points:g} points) are graded by your "
+                        "instructor." if row.manual_points else ".") + "</p>")
+    if row.notes:
+        items = "".join(f"<li>{_e(n)}</li>" for n in row.notes)
+        parts.append(f'<div class="notes"><strong>Notes</strong><ul>{items}</ul></div>')
+    if prepared is not None and result is not None:
+        parts += _tests_table(result) + _cells(prepared, result)
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _tests_table(result) -> list[str]:
+    rows = ["<h2>Tests</h2><table><tr><th>test</th><th>points</th><th>result</th></tr>"]
+    for c in result["cells"]:
+        if c["kind"] != "test":
+            continue
+        first = (c["message"] or "").splitlines()[0] if c["message"] else ""
+        rows.append(f"<tr><td>{_e(c['grade_id'])}</td><td>{c['points']:g} / "
+                    f"{c['max_points']:g}</td><td>{_e(first[:300])}</td></tr>")
+    rows.append("</table>")
+    return rows
+
+
+def _cells(prepared, result) -> list[str]:
+    by_index = {c["index"]: c for c in result["cells"]}
+    out = ["<h2>Your notebook</h2><p>Your code cells, the tests' verdicts and your written "
+           "answers (the course's text is left out).</p>"]
+    for i, cell in enumerate(prepared.notebook.cells):
+        got = by_index.get(i)
+        kind = cell.get("cell_type")
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if got is not None and got["kind"] == "test":
+            status = "pass" if got["passed"] else "fail"
+            verdict = "passed" if got["passed"] else got["message"]
+            out.append(f'<div class="cell {status}"><div class="label">test cell '
+                       f'{_e(got["grade_id"])}: {got["points"]:g} / {got["max_points"]:g} '
+                       f'points (hidden tests not shown)</div>'
+                       + _pre(prepared.visible.get(got["grade_id"], ""))
+                       + _pre(got["output"]) + _pre(verdict, "verdict") + "</div>")
+        elif kind == "code":
+            error = got["error"] if got is not None else None
+            out.append('<div class="cell">' + _pre(cell.get("source", ""))
+                       + (_pre(f"{error[0]}: {error[1]}", "error") if error else "") + "</div>")
+        elif kind == "markdown" and meta.get("solution") and meta.get("grade"):
+            out.append(f'<div class="cell"><div class="label">written answer '
+                       f'{_e(meta.get("grade_id"))} ({meta.get("points", 0):g} points, graded '
+                       f'by your instructor)</div>{_pre(cell.get("source", ""), "md")}</div>')
+    return out
+
+
+def write(path: Path, page: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+
+
+def written_answers(assignment: str, entries: list[tuple[str, object]]) -> str:
+    """For the instructor: every student's written answers to one assignment, side by side."""
+    parts = [f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Written "
+             f"answers: {_e(assignment)}</title><style>{STYLE}</style></head><body>",
+             f"<h1>Written answers: {_e(assignment)}</h1>",
+             "<p>For grading by hand. Record the points in the grades table's "
+             "<code>manual_score</code> column (see docs/instructors.md).</p>"]
+    questions: dict[str, list[tuple[str, str]]] = {}
+    for student, nb in entries:
+        for cell in nb.cells:
+            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+            if meta.get("solution") and meta.get("grade") and cell.get("cell_type") == "markdown":
+                questions.setdefault(str(meta.get("grade_id")), []).append(
+                    (student, cell.get("source", "")))
+    for gid, answers in questions.items():
+        parts.append(f"<h2>{_e(gid)}</h2>")
+        for student, text in answers:
+            parts.append(f'<div class="cell"><div class="label">{_e(student)}</div>'
+                         f'{_pre(text or "(empty)", "md")}</div>')
+    parts.append("</body></html>\n")
+    return "\n".join(parts)

@@ -1,0 +1,427 @@
+"""Trusted verdicts: run a test cell's checks in the grader, on the student's code in the kernel.
+
+A test cell such as ``check_batchnorm_forward(batchnorm_forward, seed=0)`` is executed
+*here*, in the grader's own process, with the course's real ``check_*`` functions. The
+names the cell takes from the student (``batchnorm_forward``) are bound to proxies: calling
+one sends the arguments the check chose to the student's kernel, runs the student's
+function there, and brings back what a check needs to judge it (see ``harness.py``):
+
+- the result, or the exception raised again here with the student's line;
+- the arrays it changed in place (written into the check's own arrays, so the check's
+  in-place test sees them);
+- the warnings it raised (raised again here, so the check records them);
+- the functions it called, replayed as empty calls with the same module and name, so the
+  check's tripwire (calls into ``course_utils.reference``, forbidden torch functions)
+  fires exactly as it would have.
+
+Nothing the submission does in its kernel can change a verdict: ``numpy``, ``course_utils``
+and the checks used here are the grader's, and seeds the cell leaves to chance
+(``seed=None``) are drawn here, from a secret the kernel never sees. What the kernel may
+ask back is narrow: it can call only the functions a check handed to the student, and
+only use the methods of a numpy random Generator the check passed.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import hashlib
+import hmac
+import io
+import linecache
+import os
+import secrets
+import sys
+import types
+import warnings
+
+import numpy as np
+
+from . import wire
+from .kernel import KernelGone, TimeLimit
+
+GENERATOR_METHODS = {
+    "random", "integers", "uniform", "normal", "standard_normal", "choice", "permutation",
+    "shuffle", "permuted", "exponential", "standard_exponential", "binomial", "poisson",
+    "beta", "gamma", "lognormal", "multivariate_normal", "dirichlet", "laplace", "logistic",
+    "geometric", "triangular", "bytes", "spawn",
+}
+PUBLIC_DUNDERS = {"__name__", "__qualname__", "__module__", "__doc__", "__wrapped__"}
+MAX_TEXT = 10_000
+
+
+class ReplayError(RuntimeError):
+    """The kernel asked for something it may not have, or answered nonsense."""
+
+
+# ---- proxies for the student's objects ---------------------------------------------------
+
+class RemoteObject:
+    """An object living in the student's kernel; attributes and calls are forwarded."""
+
+    __slots__ = ("_r_info", "_r_replay")
+
+    def __init__(self, info, replay):
+        object.__setattr__(self, "_r_info", info)
+        object.__setattr__(self, "_r_replay", replay)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name not in PUBLIC_DUNDERS:
+            raise AttributeError(name)
+        return self._r_replay.rpc("getattr", self, name=name)
+
+    def __setattr__(self, name, value):
+        if name in RemoteObject.__slots__:
+            raise AttributeError(name)
+        self._r_replay.rpc("setattr", self, name=name, args=[value])
+
+    def __repr__(self):
+        return str(self._r_replay.rpc("special", self, name="__repr__"))[:MAX_TEXT]
+
+    def __str__(self):
+        return str(self._r_replay.rpc("special", self, name="__str__"))[:MAX_TEXT]
+
+    def __len__(self):
+        return int(self._r_replay.rpc("special", self, name="__len__"))
+
+    def __bool__(self):
+        return bool(self._r_replay.rpc("special", self, name="__bool__"))
+
+    def __getitem__(self, key):
+        return self._r_replay.rpc("special", self, name="__getitem__", args=[key])
+
+    def __setitem__(self, key, value):
+        self._r_replay.rpc("special", self, name="__setitem__", args=[key, value])
+
+    def __contains__(self, item):
+        return bool(self._r_replay.rpc("special", self, name="__contains__", args=[item]))
+
+    def __iter__(self):
+        return iter(self._r_replay.rpc("special", self, name="__iter__"))
+
+
+class RemoteCallable(RemoteObject):
+    """A student's function (or method): calling it runs it in the kernel."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        return self._r_replay.rpc("call", self, args=list(args), kwargs=kwargs)
+
+
+class RemoteClass(type):
+    """The metaclass of proxies for a student's class: ``Cls(...)`` builds one in the kernel."""
+
+    def __call__(cls, *args, **kwargs):
+        return cls._r_class_replay.rpc("call", cls, args=list(args), kwargs=kwargs)
+
+    def __instancecheck__(cls, obj):
+        if not isinstance(obj, RemoteObject) or isinstance(obj, type):
+            return False
+        info, mine = obj._r_info, cls._r_class_info
+        return (info["module"], info["type"]) == (mine["module"], mine["type"])
+
+    def __getattr__(cls, name):
+        if name.startswith("_") and name not in PUBLIC_DUNDERS:
+            raise AttributeError(name)
+        return cls._r_class_replay.rpc("getattr", cls, name=name)
+
+
+def _remote_ref(obj):
+    if isinstance(type(obj), RemoteClass) and isinstance(obj, type):
+        return obj._r_class_info["handle"]
+    if isinstance(obj, RemoteObject):
+        return obj._r_info["handle"]
+    return None
+
+
+# ---- replaying what happened in the kernel ----------------------------------------------
+
+def _noop():
+    return None
+
+
+_fakes: dict[tuple, types.FunctionType] = {}
+
+
+def replay_calls(calls, reference_dir: str) -> None:
+    """Make each recorded (module, function) call again as an empty call, for the tripwire."""
+    if sys.getprofile() is None:
+        return
+    for entry in calls[:5000]:
+        if not (isinstance(entry, list) and len(entry) == 2):
+            continue
+        module, name = (str(x)[:200] for x in entry)
+        key = (module, name)
+        fake = _fakes.get(key)
+        if fake is None:
+            if module == "reference":
+                filename = os.path.join(reference_dir, "__replayed__.py")
+                module = "course_utils.reference"
+            else:
+                filename = "<student code>"
+            code = _noop.__code__.replace(co_name=name or "?", co_qualname=name or "?",
+                                          co_filename=filename)
+            fake = _fakes[key] = types.FunctionType(code, {"__name__": module})
+        fake()
+
+
+def raise_where(exc: BaseException, where) -> None:
+    """Raise ``exc`` from a frame that carries the student's file, line and code."""
+    if isinstance(where, dict) and isinstance(where.get("line"), int) and 0 < where["line"] < 10**6:
+        filename = str(where.get("file") or "<student code>")[:500]
+        line = where["line"]
+        text = str(where.get("text") or "")[:500]
+        lines = ["\n"] * (line - 1) + [text + "\n"]
+        linecache.cache[filename] = (len(text), None, lines, filename)
+        code = compile("\n" * (line - 1) + "raise __exc__", filename, "exec")
+        exec(code, {"__exc__": exc})  # noqa: S102 - our own two-word program
+    raise exc
+
+
+def _warning_category(name) -> type:
+    cls = getattr(builtins, str(name), None)
+    return cls if isinstance(cls, type) and issubclass(cls, Warning) else UserWarning
+
+
+class Replay:
+    """The grader's end of one notebook's kernel: proxies, requests, call-backs."""
+
+    def __init__(self, session, reference_dir: str):
+        self.session = session
+        self.reference_dir = reference_dir
+        self.side = wire.Side("t", self._make_proxy, _remote_ref)
+        self.deadline = float("inf")
+        self.stderr = ""
+        self._counter = 0
+        self._classes: dict[tuple, type] = {}
+        self._callable_handles: set[int] = set()
+        self._in_callback = False
+
+    def _make_proxy(self, info):
+        key = (info["module"], info["type"])
+        if info["isclass"]:
+            cls = RemoteClass(str(info["type"]).rsplit(".", 1)[-1] or "Student", (RemoteObject,),
+                              {"__module__": info["module"] or "student", "__slots__": ()})
+            type.__setattr__(cls, "_r_class_info", info)
+            type.__setattr__(cls, "_r_class_replay", self)
+            self._classes[key] = cls
+            return cls
+        if key in self._classes:
+            return _instance(self._classes[key], info, self)
+        kind = RemoteCallable if info["callable"] else RemoteObject
+        return kind(info, self)
+
+    def reset(self) -> None:
+        """Forget every handle and shared array (between test cells), on both sides."""
+        self.side.reset()
+        self._classes.clear()
+        self._callable_handles.clear()
+        self.rpc("reset", None)
+
+    def describe(self, names) -> dict:
+        """The student's objects behind ``names`` (missing names are left out)."""
+        found = self.rpc("describe", None, args=[], extra={"names": sorted(names)})
+        return found if isinstance(found, dict) else {}
+
+    # ---- one request ---------------------------------------------------------------------
+    def rpc(self, op, target, name=None, args=(), kwargs=None, extra=None):
+        if self._in_callback:
+            raise ReplayError("the student's code cannot be called back while it is running")
+        saved = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            self._counter += 1
+            request = {"id": self._counter, "op": op, "name": name,
+                       "sync": self.side.changes(),
+                       "target": None if target is None else {"$ref": _remote_ref(target)},
+                       "args": self._encode_args(list(args)),
+                       "kwargs": self._encode_args(dict(kwargs or {})), **(extra or {})}
+            reply = self.session.request(request, self.deadline, self._callback(saved))
+            self.stderr += reply.get("_stderr") or ""
+            self.side.apply(reply.get("sync") or [])
+            value = self.side.decode(reply.get("value")) if reply.get("ok") else None
+            self._write_back(args, kwargs or {}, reply.get("containers") or {})
+        finally:
+            sys.setprofile(saved)
+        replay_calls(reply.get("calls") or [], self.reference_dir)
+        for category, message in (reply.get("warnings") or [])[:5]:
+            warnings.warn(str(message), _warning_category(category), stacklevel=2)
+        if not reply.get("ok"):
+            info = reply.get("exc") or {}
+            raise_where(wire.rebuild_exception(info), info.get("where"))
+        return value
+
+    def _encode_args(self, value):
+        before = set(self.side.handles)
+        tree = self.side.encode(value)
+        self._callable_handles |= {h for h in set(self.side.handles) - before
+                                   if callable(self.side.handles[h])}
+        return tree
+
+    def _write_back(self, args, kwargs, containers: dict) -> None:
+        """Lists and dicts the student changed in place change here too."""
+        for key, tree in containers.items():
+            target = kwargs.get(key) if not key.isdigit() else (
+                args[int(key)] if int(key) < len(args) else None)
+            new = self.side.decode(tree)
+            if isinstance(target, list) and isinstance(new, list):
+                target[:] = new
+            elif isinstance(target, dict) and isinstance(new, dict):
+                target.clear()
+                target.update(new)
+
+    # ---- the kernel asking back ----------------------------------------------------------
+    def _callback(self, profile):
+        def answer(request: dict) -> dict:
+            self._in_callback = True
+            try:
+                return self._answer(request, profile)
+            except (wire.WireError, ReplayError, KeyError, TypeError) as exc:
+                return {"ok": False, "exc": wire.describe_exception(exc, None)}
+            finally:
+                self._in_callback = False
+        return answer
+
+    def _answer(self, request: dict, profile) -> dict:
+        self.side.apply(request.get("sync") or [])
+        target = self.side.decode(request.get("target"))
+        handle = (request.get("target") or {}).get("$ref")
+        args = self.side.decode(request.get("args") or [])
+        kwargs = self.side.decode(request.get("kwargs") or {"$dict": []})
+        op, name = request.get("op"), request.get("name")
+        if op == "call" and handle in self._callable_handles:
+            action = lambda: target(*args, **kwargs)  # noqa: E731
+        elif (op == "getattr" and isinstance(target, np.random.Generator)
+              and name in GENERATOR_METHODS):
+            action = lambda: getattr(target, name)  # noqa: E731
+        else:
+            raise ReplayError(f"the grader's object cannot be used that way ({op} {name or ''})")
+        sys.setprofile(profile)  # the check's own code runs as it would have
+        try:
+            value = action()
+            reply = {"ok": True}
+        except Exception as exc:  # the check's function raised: the student's code sees it
+            value, reply = None, {"ok": False, "exc": wire.describe_exception(exc, None)}
+        finally:
+            sys.setprofile(None)
+        if op == "getattr":
+            reply["value"] = {"$handle": self.side.handle(value), "type": "method",
+                              "module": "numpy.random", "callable": True, "isclass": False}
+            self._callable_handles.add(reply["value"]["$handle"])
+        else:
+            before = set(self.side.handles)
+            reply["value"] = self.side.encode(value)
+            if set(self.side.handles) - before:
+                raise ReplayError("a check's function returned an object the kernel may not use")
+        reply["sync"] = self.side.changes()
+        return reply
+
+
+def _instance(cls, info, replay):
+    obj = object.__new__(cls)
+    object.__setattr__(obj, "_r_info", info)
+    object.__setattr__(obj, "_r_replay", replay)
+    return obj
+
+
+# ---- one test cell -------------------------------------------------------------------------
+
+def free_names(source: str) -> set[str]:
+    """Names a cell reads that it does not define and that are not builtins."""
+    tree = ast.parse(source)
+    loaded, stored = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stored.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            stored |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return {n for n in loaded - stored if not hasattr(builtins, n)}
+
+
+def import_statements(sources: list[str]) -> dict[str, str]:
+    """name -> the import statement that binds it, over a notebook's (trusted) code cells."""
+    found: dict[str, str] = {}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    found[(alias.asname or alias.name).split(".")[0]] = ast.unparse(
+                        ast.Import(names=[alias]))
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    if alias.name != "*":
+                        found[alias.asname or alias.name] = ast.unparse(
+                            ast.ImportFrom(module=node.module, names=[alias], level=0))
+    return found
+
+
+@contextlib.contextmanager
+def secret_seeds(key: bytes, label: str):
+    """``secrets.randbelow`` (how ``make_rng(None)`` draws a fresh seed) made repeatable per
+    submission and cell, from a key only the grader holds: a re-grade draws the same seeds,
+    a student cannot predict them."""
+    counter = [0]
+    original = secrets.randbelow
+
+    def randbelow(n: int) -> int:
+        counter[0] += 1
+        digest = hmac.new(key, f"{label}/{counter[0]}".encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big") % n
+
+    secrets.randbelow = randbelow
+    try:
+        yield
+    finally:
+        secrets.randbelow = original
+
+
+class Verdict:
+    def __init__(self, passed: bool, message: str, output: str = "", problem: str | None = None):
+        self.passed, self.message, self.output, self.problem = passed, message, output, problem
+
+
+def run_test_cell(replay: Replay, source: str, namespace: dict, imports: dict[str, str],
+                  deadline: float, key: bytes, label: str) -> Verdict:
+    """Execute a test cell's source here, its student names bound to proxies; judge it.
+
+    ``namespace`` persists across a notebook's test cells (the grader's own names).
+    ``problem`` in the verdict is "time limit" or "kernel gone" when that stopped it.
+    """
+    replay.deadline = deadline
+    replay.stderr = ""
+    out = io.StringIO()
+    try:
+        names = free_names(source)
+        for name in sorted(names & imports.keys()):
+            if name not in namespace:
+                exec(imports[name], namespace)  # noqa: S102 - the course's own import line
+        student = sorted(n for n in names if n not in imports)
+        replay.reset()
+        for name in student:
+            namespace.pop(name, None)
+        if student:
+            namespace.update(replay.describe(student))
+        code = compile(source, f"<test cell {label}>", "exec")
+        with contextlib.redirect_stdout(out), secret_seeds(key, label):
+            exec(code, namespace)  # noqa: S102 - the course's own test cell
+    except TimeLimit:
+        return Verdict(False, "the cell ran past the per-cell time limit", out.getvalue(),
+                       "time limit")
+    except KernelGone as exc:
+        return Verdict(False, f"did not finish: {exc}", out.getvalue(), "kernel gone")
+    except AssertionError as exc:  # a check's CheckFailure: its message is the feedback
+        return Verdict(False, f"{type(exc).__name__}: {exc}", out.getvalue())
+    except BaseException as exc:  # noqa: BLE001 - any other error fails the cell, with its name
+        return Verdict(False, f"{type(exc).__name__}: {exc}"[:MAX_TEXT], out.getvalue())
+    if replay.stderr.strip():
+        return Verdict(False, "wrote to stderr (nbgrader scores this 0): "
+                       + replay.stderr.strip()[:500], out.getvalue())
+    return Verdict(True, "passed", out.getvalue())

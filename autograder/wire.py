@@ -1,0 +1,454 @@
+"""Values across the boundary between the grader and a student's kernel, without trust.
+
+The grader (trusted) and the student's kernel (untrusted, sandboxed) exchange JSON trees:
+
+- data travels **by value**: None, bool, int, float, complex, str, bytes, tuples, lists,
+  dicts, sets, slices, numpy arrays and scalars (numeric dtypes only), dtypes, torch
+  tensors (as arrays);
+- anything else travels **by reference**: the sending side keeps the object in a handle
+  table and the receiver gets a proxy that asks the owner for attributes and calls
+  (student classes and methods on the grader's side, the checks' callables and random
+  generators on the kernel's side).
+
+Arrays are *shared*: each array that crosses gets an id (``sid``) on both sides, and every
+message carries the arrays its sender changed since the last message (``sync``). So a
+student function that changes its input in place changes the grader's copy too (the
+checks see it, as they would in one process), and an array the checks change after a
+student method returned it reaches the student's object before its next call.
+
+Decoding never runs code (no pickle): a tree is validated while it is rebuilt, object
+dtypes are refused and sizes are bounded. This module runs on both sides, so it uses only
+the standard library and numpy.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import hashlib
+import json
+
+import numpy as np
+
+MIME = "application/vnd.bn-grader.reply+json"
+MAX_DEPTH = 40
+MAX_ARRAY_BYTES = 256 * 2**20
+#: dtype kinds that carry no Python objects: bool, ints, floats, complex, bytes, str, times
+SAFE_KINDS = set("biufcSUMm")
+SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "complex": complex, "str": str,
+                "bytes": bytes, "tuple": tuple, "list": list, "dict": dict}
+
+
+class WireError(ValueError):
+    """A tree that is not a valid encoding (malformed, too large, or refused)."""
+
+
+def dumps(tree) -> str:
+    return json.dumps(tree, separators=(",", ":"))
+
+
+def loads(text: str):
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"not valid JSON: {exc}") from None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text) -> bytes:
+    if not isinstance(text, str) or len(text) > MAX_ARRAY_BYTES * 4 // 3 + 8:
+        raise WireError("array data missing or too large")
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        raise WireError("array data is not base64") from None
+
+
+def safe_dtype(text) -> np.dtype:
+    if not isinstance(text, str) or len(text) > 16:
+        raise WireError(f"bad dtype {text!r:.40}")
+    try:
+        dtype = np.dtype(text)
+    except TypeError:
+        raise WireError(f"bad dtype {text!r:.40}") from None
+    if dtype.kind not in SAFE_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise WireError(f"dtype {text!r} is not allowed")
+    return dtype
+
+
+def _layout(arr: np.ndarray) -> str:
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        return "C"
+    return "F" if arr.flags.f_contiguous else "S"
+
+
+def _with_layout(flat: np.ndarray, shape: tuple, layout: str) -> np.ndarray:
+    """An array holding ``flat`` (C order) in ``shape``, laid out as described."""
+    arr = flat.reshape(shape)
+    if layout == "F":
+        return np.asfortranarray(arr)
+    if layout == "S" and arr.ndim >= 1 and arr.size:
+        # not contiguous: a strided view into a larger buffer, like x[:, ::2]
+        base = np.zeros(shape[:-1] + (2 * shape[-1],), dtype=arr.dtype)
+        view = base[..., ::2]
+        view[...] = arr
+        return view
+    return arr.copy()
+
+
+def array_fields(arr: np.ndarray) -> dict:
+    return {"dtype": arr.dtype.str, "shape": list(arr.shape), "layout": _layout(arr),
+            "data": _b64(np.ascontiguousarray(arr).tobytes())}
+
+
+def array_from_fields(tree: dict) -> np.ndarray:
+    dtype = safe_dtype(tree.get("dtype"))
+    shape = tree.get("shape")
+    if (not isinstance(shape, list) or len(shape) > 32
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
+        raise WireError(f"bad shape {shape!r:.60}")
+    data = _unb64(tree.get("data"))
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if count * dtype.itemsize != len(data) or len(data) > MAX_ARRAY_BYTES:
+        raise WireError("array data does not match its shape and dtype")
+    flat = np.frombuffer(data, dtype=dtype).copy()
+    layout = tree.get("layout", "C")
+    return _with_layout(flat, tuple(shape), layout if layout in ("C", "F", "S") else "C")
+
+
+def _digest(arr: np.ndarray) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{arr.dtype.str}{arr.shape}".encode())
+    h.update(np.ascontiguousarray(arr).tobytes())
+    return h.digest()
+
+
+def _is_torch_tensor(value) -> bool:
+    module = type(value).__module__ or ""
+    return module.startswith("torch") and hasattr(value, "detach") and hasattr(value, "numpy")
+
+
+class Side:
+    """One end of the wire: its own handles, the shared arrays, and how to proxy the other's.
+
+    ``name`` is ``"t"`` (trusted grader) or ``"k"`` (kernel). ``make_proxy(info)`` turns
+    the other side's handle description into a local proxy object; ``proxy_ref(obj)``
+    returns the other side's handle id when ``obj`` is such a proxy (else None).
+    """
+
+    def __init__(self, name: str, make_proxy, proxy_ref):
+        self.name = name
+        self.make_proxy = make_proxy
+        self.proxy_ref = proxy_ref
+        self.reset()
+
+    def reset(self) -> None:
+        self.handles: dict[int, object] = {}
+        self._handle_of: dict[int, int] = {}
+        self.arrays: dict[str, list] = {}  # sid -> [array, digest]
+        self._sid_of: dict[int, str] = {}
+        self._proxies: dict[int, object] = {}
+        self._counter = 0
+
+    # ---- handles -------------------------------------------------------------------------
+    def handle(self, obj) -> int:
+        key = id(obj)
+        if key not in self._handle_of:
+            self._counter += 1
+            self._handle_of[key] = self._counter
+            self.handles[self._counter] = obj
+        return self._handle_of[key]
+
+    def own(self, handle) -> object:
+        if not isinstance(handle, int) or handle not in self.handles:
+            raise WireError(f"unknown handle {handle!r:.20}")
+        return self.handles[handle]
+
+    # ---- shared arrays -------------------------------------------------------------------
+    def _share(self, arr: np.ndarray) -> str:
+        sid = self._sid_of.get(id(arr))
+        if sid is None or self.arrays.get(sid, [None])[0] is not arr:
+            self._counter += 1
+            sid = f"{self.name}{self._counter}"
+            self._sid_of[id(arr)] = sid
+            self.arrays[sid] = [arr, None]
+        self.arrays[sid][1] = _digest(arr)
+        return sid
+
+    def changes(self) -> list:
+        """The shared arrays changed in place since they were last sent or received."""
+        out = []
+        for sid, entry in self.arrays.items():
+            arr, digest = entry
+            try:
+                now = _digest(arr)
+            except Exception:  # an array whose memory went away
+                continue
+            if now != digest:
+                entry[1] = now
+                out.append({"sid": sid, **array_fields(arr)})
+        return out
+
+    def apply(self, updates) -> None:
+        if not isinstance(updates, list):
+            raise WireError("sync must be a list")
+        for tree in updates:
+            if not isinstance(tree, dict):
+                raise WireError("bad sync entry")
+            entry = self.arrays.get(tree.get("sid"))
+            if entry is None:
+                continue
+            self._overwrite(entry, array_from_fields(tree))
+
+    @staticmethod
+    def _overwrite(entry: list, new: np.ndarray) -> None:
+        arr = entry[0]
+        try:
+            if arr.shape == new.shape and arr.dtype == new.dtype:
+                arr[...] = new
+            elif arr.dtype.kind in "fc" and arr.size:
+                arr[...] = np.nan  # reshaped in place: cannot be mirrored, so make it differ
+        except (ValueError, TypeError):  # read-only arrays stay as they were
+            pass
+        entry[1] = _digest(arr)
+
+    # ---- encoding ------------------------------------------------------------------------
+    def encode(self, value, depth: int = 0, seen: frozenset = frozenset()):
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if type(value) in (int, float):
+            return value
+        ref = self.proxy_ref(value)
+        if ref is not None:
+            return {"$ref": ref}
+        if depth > MAX_DEPTH or id(value) in seen:
+            return self._as_handle(value)
+        try:
+            return self._encode_data(value, depth, seen | {id(value)})
+        except _NotData:
+            return self._as_handle(value)
+
+    def _encode_data(self, value, depth, seen):
+        enc = lambda v: self.encode(v, depth + 1, seen)  # noqa: E731
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind not in SAFE_KINDS or value.dtype.fields is not None:
+                raise _NotData
+            return {"$nd": self._share(value), **array_fields(value)}
+        if isinstance(value, np.generic):
+            if value.dtype.kind not in SAFE_KINDS:
+                raise _NotData
+            return {"$np": value.dtype.str, "data": _b64(np.asarray(value).tobytes())}
+        if isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value)
+        if isinstance(value, str):
+            return str(value)
+        if isinstance(value, complex):
+            return {"$complex": [value.real, value.imag]}
+        if isinstance(value, (bytes, bytearray)):
+            return {"$bytes": _b64(bytes(value))}
+        if isinstance(value, tuple):
+            return {"$tuple": [enc(v) for v in value]}
+        if isinstance(value, list):
+            return [enc(v) for v in value]
+        if isinstance(value, dict):
+            return {"$dict": [[enc(k), enc(v)] for k, v in value.items()]}
+        if isinstance(value, (set, frozenset)):
+            return {"$set": [enc(v) for v in value], "frozen": isinstance(value, frozenset)}
+        if isinstance(value, slice):
+            return {"$slice": [enc(value.start), enc(value.stop), enc(value.step)]}
+        if isinstance(value, range):
+            return {"$range": [value.start, value.stop, value.step]}
+        if value is Ellipsis:
+            return {"$ellipsis": True}
+        if isinstance(value, np.dtype):
+            if value.kind not in SAFE_KINDS:
+                raise _NotData
+            return {"$dtype": value.str}
+        if isinstance(value, type):
+            if issubclass(value, np.generic) and np.dtype(value).kind in SAFE_KINDS:
+                return {"$nptype": np.dtype(value).str}
+            if value in SIMPLE_TYPES.values():
+                return {"$type": value.__name__}
+            raise _NotData
+        if _is_torch_tensor(value):
+            arr = value.detach().cpu().numpy()
+            if arr.dtype.kind not in SAFE_KINDS:
+                raise _NotData
+            return {"$torch": array_fields(arr), "requires_grad": bool(value.requires_grad)}
+        raise _NotData
+
+    def _as_handle(self, value) -> dict:
+        try:
+            cls = value if isinstance(value, type) else type(value)
+            name = str(getattr(cls, "__qualname__", cls.__name__))[:200]
+            module = str(getattr(cls, "__module__", "") or "")[:200]
+            is_callable = callable(value)
+        except Exception:  # an object that cannot even be described
+            name, module, is_callable = "object", "", False
+        return {"$handle": self.handle(value), "type": name, "module": module,
+                "callable": is_callable, "isclass": isinstance(value, type)}
+
+    # ---- decoding ------------------------------------------------------------------------
+    def decode(self, tree, depth: int = 0):
+        if depth > MAX_DEPTH + 2:
+            raise WireError("too deeply nested")
+        if tree is None or isinstance(tree, (bool, int, float, str)):
+            return tree
+        dec = lambda t: self.decode(t, depth + 1)  # noqa: E731
+        if isinstance(tree, list):
+            return [dec(t) for t in tree]
+        if not isinstance(tree, dict) or len(tree) == 0:
+            raise WireError(f"unexpected {type(tree).__name__} in a value tree")
+        tag = next(iter(tree))
+        body = tree[tag]
+        if tag == "$nd":
+            return self._decode_array(tree)
+        if tag == "$np":
+            dtype = safe_dtype(body)
+            data = _unb64(tree.get("data"))
+            if len(data) != dtype.itemsize:
+                raise WireError("bad numpy scalar")
+            return np.frombuffer(data, dtype=dtype)[0]
+        if tag == "$complex":
+            return complex(*[float(v) for v in self._list(body, 2)])
+        if tag == "$bytes":
+            return _unb64(body)
+        if tag == "$tuple":
+            return tuple(dec(t) for t in self._list(body))
+        if tag == "$dict":
+            out = {}
+            for pair in self._list(body):
+                key, val = self._list(pair, 2)
+                key = dec(key)
+                try:
+                    out[key] = dec(val)
+                except TypeError:
+                    raise WireError("unhashable dict key") from None
+            return out
+        if tag == "$set":
+            items = [dec(t) for t in self._list(body)]
+            try:
+                return frozenset(items) if tree.get("frozen") else set(items)
+            except TypeError:
+                raise WireError("unhashable set item") from None
+        if tag == "$slice":
+            return slice(*[dec(t) for t in self._list(body, 3)])
+        if tag == "$range":
+            return range(*[int(v) for v in self._list(body, 3)])
+        if tag == "$ellipsis":
+            return Ellipsis
+        if tag == "$dtype":
+            return safe_dtype(body)
+        if tag == "$nptype":
+            return safe_dtype(body).type
+        if tag == "$type":
+            if body not in SIMPLE_TYPES:
+                raise WireError(f"type {body!r:.40} is not allowed")
+            return SIMPLE_TYPES[body]
+        if tag == "$torch":
+            import torch  # only when a tensor actually arrives
+
+            tensor = torch.from_numpy(array_from_fields(body))
+            return tensor.requires_grad_(True) if tree.get("requires_grad") and \
+                tensor.is_floating_point() else tensor
+        if tag == "$ref":
+            return self.own(body)
+        if tag == "$handle":
+            if not isinstance(body, int):
+                raise WireError("bad handle")
+            proxy = self._proxies.get(body)
+            if proxy is None:
+                info = {"handle": body, "type": str(tree.get("type", "object"))[:200],
+                        "module": str(tree.get("module", ""))[:200],
+                        "callable": bool(tree.get("callable")),
+                        "isclass": bool(tree.get("isclass"))}
+                proxy = self._proxies[body] = self.make_proxy(info)
+            return proxy
+        raise WireError(f"unknown tag {tag!r:.40}")
+
+    def _decode_array(self, tree) -> np.ndarray:
+        sid = tree.get("$nd")
+        if not isinstance(sid, str) or len(sid) > 40:
+            raise WireError("bad array id")
+        new = array_from_fields(tree)
+        entry = self.arrays.get(sid)
+        if entry is not None and entry[0].shape == new.shape and entry[0].dtype == new.dtype:
+            self._overwrite(entry, new)  # the same array again: keep its identity
+            return entry[0]
+        self.arrays[sid] = [new, _digest(new)]
+        self._sid_of[id(new)] = sid
+        return new
+
+    @staticmethod
+    def _list(body, length: int | None = None) -> list:
+        if not isinstance(body, list) or (length is not None and len(body) != length):
+            raise WireError("malformed value tree")
+        return body
+
+
+class _NotData(Exception):
+    """Raised while encoding: this value goes by reference."""
+
+
+# ---- exceptions across the wire ---------------------------------------------------------
+
+def describe_exception(exc: BaseException, where: dict | None) -> dict:
+    """What the other side needs to raise an equivalent exception."""
+    bases = [c.__name__ for c in type(exc).__mro__
+             if c.__module__ == "builtins" and issubclass(c, BaseException)]
+    args = []
+    for a in getattr(exc, "args", ())[:4]:
+        args.append(a if isinstance(a, (str, int, float, bool)) or a is None else str(a)[:2000])
+    try:
+        message = str(exc)[:4000]
+    except Exception:
+        message = "<unprintable exception>"
+    return {"type": type(exc).__name__[:200], "module": (type(exc).__module__ or "")[:200],
+            "bases": bases[:12], "args": args, "message": message, "where": where}
+
+
+class ForeignBaseException(BaseException):
+    """Base of exceptions like SystemExit or KeyboardInterrupt raised by the other side."""
+
+
+_foreign: dict[tuple, type] = {}
+
+
+def exception_class(info: dict) -> type:
+    """A class for a described exception: the builtin one, or a look-alike of the same name."""
+    name, module = str(info.get("type", "Exception")), str(info.get("module", ""))
+    if module == "builtins":
+        cls = getattr(builtins, name, None)
+        if isinstance(cls, type) and issubclass(cls, Exception):
+            return cls
+    base = Exception
+    for candidate in info.get("bases") or []:
+        cls = getattr(builtins, str(candidate), None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            base = cls if issubclass(cls, Exception) else ForeignBaseException
+            break
+    if base is BaseException:
+        base = ForeignBaseException
+    key = (module, name, base)
+    if key not in _foreign:
+        _foreign[key] = type(name or "Exception", (base,), {"__module__": module or "builtins"})
+    return _foreign[key]
+
+
+def rebuild_exception(info: dict) -> BaseException:
+    cls = exception_class(info)
+    args = info.get("args") or []
+    try:
+        exc = cls(*args)
+        if str(exc) != info.get("message") and len(args) <= 1:
+            exc = cls(info.get("message", ""))
+    except Exception:
+        exc = cls(info.get("message", ""))
+    return exc

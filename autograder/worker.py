@@ -1,0 +1,176 @@
+"""Grade one notebook: a kernel for the student's cells, the grader's checks for the tests.
+
+``grade_notebook(job)`` is one step of the pipeline; ``python -m autograder.worker`` runs it
+for job after job (one JSON line in, one out), so the course's checks are imported once
+per worker, before any student code runs, not once per notebook.
+
+For each cell of the prepared notebook, in the student's order:
+- a student cell runs in the kernel (its errors are kept for the feedback);
+- a test cell runs here (``replay.run_test_cell``) against the student's objects.
+Every cell has a deadline: the per-cell limit, or what is left of the notebook's. A cell
+past its deadline is interrupted; a kernel that does not come back, dies or runs out of
+notebook time ends the run, and the test cells not reached score 0 with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from . import procs, sandbox
+from .kernel import UNRESPONSIVE, HarnessError, KernelGone, KernelSession, TimeLimit
+from .replay import Replay, run_test_cell
+
+STARTUP_TIMEOUT = 120.0
+
+
+def _copy_folder(folder: str | None, workdir: Path) -> None:
+    """The student's folder without notebooks or hidden files: the kernel's working copy."""
+    if folder and Path(folder).is_dir():
+        shutil.copytree(folder, workdir, symlinks=True,
+                        ignore=shutil.ignore_patterns("*.ipynb", ".*"))
+    else:
+        workdir.mkdir()
+
+
+def _cell(step: dict, **fields) -> dict:
+    return {"index": step["index"], "kind": step["kind"], "grade_id": step.get("grade_id"),
+            "max_points": step.get("points", 0.0), "points": 0.0, "passed": False,
+            "message": "", "output": "", "error": None, **fields}
+
+
+def _leftovers(kernel_pid: int | None) -> list[int]:
+    """Processes under this worker that are neither the kernel nor the sandbox's own."""
+    out = []
+    for pid in procs.descendants(os.getpid()):
+        line = procs.cmdline(pid)
+        program = os.path.basename(line.split(" ", 1)[0])
+        if (pid == kernel_pid or not line or "grading_kernel.py" in line or program == "bwrap"
+                or procs.is_zombie(pid)):
+            continue
+        out.append(pid)
+    return out
+
+
+def grade_notebook(job: dict) -> dict:
+    settings = job["settings"]
+    started = time.monotonic()
+    notebook_deadline = started + settings["notebook_timeout"]
+    results, notes, problem = [], [], None
+    with tempfile.TemporaryDirectory(prefix="bn-grade-") as tmp:
+        layout = sandbox.Layout(Path(tmp) / "work", Path(tmp) / "kernel",
+                                [Path(p) for p in settings.get("hide", [])])
+        _copy_folder(job.get("folder"), layout.workdir)
+        layout.kernel_dir.mkdir()
+        connection = layout.kernel_dir / "connection.json"
+        command = sandbox.kernel_command(layout, connection, settings, settings["sandbox"],
+                                         settings.get("bwrap"))
+        session = KernelSession(command, connection)
+        replay = Replay(session, settings["reference_dir"])
+        namespace: dict = {}
+        key = bytes.fromhex(job["key"])
+        steps = list(job["cells"])
+        try:
+            session.start(min(STARTUP_TIMEOUT, settings["notebook_timeout"]))
+        except KernelGone as exc:
+            problem, stop = "kernel died", f"the kernel did not start ({exc})"
+            steps, results = [], [_cell(s, message=f"did not run: {stop}") for s in steps
+                                   if s["kind"] == "test"]
+            notes.append(stop)
+        for n, step in enumerate(steps):
+            now = time.monotonic()
+            deadline = min(now + settings["timeout"], notebook_deadline)
+            notebook_bound = deadline == notebook_deadline
+            where = step.get("grade_id") or f"cell {step['index'] + 1}"
+            stop = None
+            if now >= notebook_deadline:
+                problem, stop = "time limit", "the notebook time limit was reached"
+            elif step["kind"] == "code":
+                try:
+                    done = session.execute(step["source"], deadline)
+                    if done.error:
+                        results.append(_cell(step, error=list(done.error)))
+                except TimeLimit:
+                    results.append(_cell(step, error=["TimeLimit", "the cell ran past the "
+                                                      "time limit and was interrupted"]))
+                    if notebook_bound:
+                        problem, stop = "time limit", "the notebook time limit was reached"
+                    else:
+                        problem = "time limit"
+                        notes.append(f"{where} ran past the per-cell time limit")
+                except KernelGone as exc:
+                    problem, stop = _gone(session, exc)
+                    results.append(_cell(step, error=["KernelGone", stop]))
+            else:
+                label = f"{job['student']}/{job['assignment']}/{step.get('grade_id')}"
+                try:
+                    verdict = run_test_cell(replay, step["source"], namespace, job["imports"],
+                                            deadline, key, label)
+                except HarnessError as exc:
+                    verdict = None
+                    results.append(_cell(step, message=f"not graded: {exc}"))
+                if verdict is not None:
+                    points = step["points"] if verdict.passed else 0.0
+                    results.append(_cell(step, passed=verdict.passed, points=points,
+                                         message=verdict.message, output=verdict.output))
+                    if verdict.problem == "time limit":
+                        problem = "time limit"
+                        if notebook_bound:
+                            stop = "the notebook time limit was reached"
+                        else:
+                            notes.append(f"{where} ran past the per-cell time limit")
+                    elif verdict.problem == "kernel gone":
+                        problem, stop = _gone(session, None)
+            if stop:
+                notes.append(f"{stop} in {where}; the cells after it did not run")
+                for later in steps[n + 1:]:
+                    if later["kind"] == "test":
+                        results.append(_cell(later, message=f"did not run: {stop} in {where}"))
+                break
+        # processes the notebook left behind (counted only while its kernel still runs)
+        leftover = _leftovers(session.proc.pid) if session.alive() else []
+        session.shutdown()
+        procs.kill_all(procs.descendants(os.getpid()))
+        procs.reap()
+        if leftover:
+            notes.append(f"left {len(leftover)} process(es) running after its last cell; "
+                         "they were stopped")
+    return {"cells": results, "problem": problem, "notes": notes,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def _gone(session: KernelSession, exc) -> tuple[str, str]:
+    """(problem, what happened) when the kernel is no longer there."""
+    if session.stopped_reason == UNRESPONSIVE:
+        return "time limit", UNRESPONSIVE
+    return "kernel died", "the kernel died"
+
+
+def main() -> int:
+    """Grade jobs from stdin, one JSON line each; answer on the original stdout."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # anything else printed goes to stderr, never into the protocol
+    procs.become_subreaper()
+    import course_utils.checks  # noqa: F401 - the trusted checks, imported before any student code
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            result = grade_notebook(json.loads(line))
+        except Exception:  # a bug in the grader: say so, keep serving
+            result = {"cells": [], "problem": "grader error", "notes": [],
+                      "error": traceback.format_exc()[-4000:]}
+        protocol.write(json.dumps(result) + "\n")
+        protocol.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
