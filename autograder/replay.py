@@ -129,7 +129,7 @@ class RemoteClass(type):
 
 
 def _remote_ref(obj):
-    if isinstance(type(obj), RemoteClass) and isinstance(obj, type):
+    if isinstance(obj, RemoteClass):
         return obj._r_class_info["handle"]
     if isinstance(obj, RemoteObject):
         return obj._r_info["handle"]

@@ -1,0 +1,394 @@
+"""Do the checks judge a student's code in the kernel exactly as they would in one process?
+
+``grade`` runs test cells in the grader and only the student's functions in the (sandboxed)
+kernel (``autograder/replay.py``). For a catalogue of student implementations, right and
+wrong in every way a check looks at (values, dtypes, exceptions with the student's line,
+in-place changes, warnings, forbidden torch calls, calls into the course's reference,
+torch tensors returned, call-backs into a check's function, random generators, classes),
+the verdict through the kernel must be the check's own verdict, word for word.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from autograder import sandbox
+from autograder.kernel import KernelSession
+from autograder.replay import Replay, run_test_cell
+
+KEY = bytes(32)
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """One grading kernel (sandboxed where the machine allows) for the whole catalogue."""
+    tmp = tmp_path_factory.mktemp("replay")
+    layout = sandbox.Layout(tmp / "work", tmp / "kernel")
+    layout.workdir.mkdir()
+    layout.kernel_dir.mkdir()
+    status = sandbox.detect()
+    settings = {"memory_bytes": 4 * 2**30, "file_bytes": 2**28}
+    command = sandbox.kernel_command(layout, layout.kernel_dir / "connection.json", settings,
+                                     status.enabled, status.bwrap)
+    session = KernelSession(command, layout.kernel_dir / "connection.json")
+    session.start(120)
+    session.execute("import numpy as np", time.monotonic() + 120)
+    yield session, Replay(session, sandbox.reference_dir())
+    session.shutdown()
+
+
+def _in_one_process(source: str, name: str, test: str) -> str:
+    """The verdict of ``test`` when the student's code runs in this very process."""
+    import linecache
+
+    import course_utils.checks as checks
+
+    filename = f"<student cell {name}>"  # as IPython does, so that tracebacks show the line
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"np": np}
+    exec(compile(source, filename, "exec"), namespace)
+    calls = {k: getattr(checks, k) for k in checks.__all__}
+    try:
+        exec(test, {**calls, name: namespace[name], "np": np})
+    except AssertionError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {exc}"
+    return "passed"
+
+
+def _through_the_kernel(kernel, source: str, name: str, test: str) -> str:
+    session, replay = kernel
+    done = session.execute(source, time.monotonic() + 120)
+    assert done.error is None, done.error
+    imports = {k: f"from course_utils.checks import {k}" for k in _check_names()}
+    verdict = run_test_cell(replay, test, {}, imports, time.monotonic() + 120, KEY, name)
+    return verdict.message
+
+
+def _check_names():
+    import course_utils.checks as checks
+
+    return checks.__all__
+
+
+def _same_verdict(kernel, source, name, test):
+    source = textwrap.dedent(source).strip("\n") + "\n"
+    here = _in_one_process(source, name, test)
+    there = _through_the_kernel(kernel, source, name, test)
+    assert there == here
+    return there
+
+
+FORWARD = {
+    "right": """
+        def bn_right(x, gamma, beta, eps=1e-5):
+            x = np.asarray(x)
+            if x.ndim != 2 or x.shape[0] < 2:
+                raise ValueError("need a batch")
+            mean = x.mean(0)
+            var = ((x - mean) ** 2).mean(0)
+            x_hat = (x - mean) / np.sqrt(var + x.dtype.type(eps))
+            return gamma.astype(x.dtype) * x_hat + beta.astype(x.dtype), {
+                "x_hat": x_hat, "mean": mean, "var": var, "gamma": gamma.astype(x.dtype), "eps": eps}
+        """,
+    "in_place": """
+        def bn_in_place(x, gamma, beta, eps=1e-5):
+            if x.shape[0] < 2:
+                raise ValueError("need a batch")
+            mean = x.mean(0)
+            x -= mean
+            var = (x ** 2).mean(0)
+            x_hat = x / np.sqrt(var + eps)
+            return gamma * x_hat + beta, {"x_hat": x_hat, "mean": mean, "var": var,
+                                          "gamma": gamma, "eps": eps}
+        """,
+    "unbiased": """
+        def bn_unbiased(x, gamma, beta, eps=1e-5):
+            if x.shape[0] < 2:
+                raise ValueError("need a batch")
+            mean, var = x.mean(0), x.var(0, ddof=1)
+            x_hat = (x - mean) / np.sqrt(var + eps)
+            return (gamma * x_hat + beta).astype(x.dtype), {"x_hat": x_hat, "mean": mean,
+                                                            "var": var, "gamma": gamma, "eps": eps}
+        """,
+    "crashes": """
+        def bn_crashes(x, gamma, beta, eps=1e-5):
+            mean = x.mean(0)
+            return x.reshape(-1, 7) - mean, {}
+        """,
+    "stub": """
+        def bn_stub(x, gamma, beta, eps=1e-5):
+            # YOUR CODE HERE
+            raise NotImplementedError()
+        """,
+    "torch_shortcut": """
+        import torch
+        def bn_torch_shortcut(x, gamma, beta, eps=1e-5):
+            if x.shape[0] < 2:
+                raise ValueError("need a batch")
+            t = torch.nn.functional.batch_norm(torch.from_numpy(np.ascontiguousarray(x)), None, None,
+                torch.from_numpy(np.asarray(gamma, x.dtype)), torch.from_numpy(np.asarray(beta, x.dtype)),
+                training=True, eps=eps)
+            return t.numpy(), {}
+        """,
+    "reference": """
+        from course_utils.reference import batchnorm_forward as _ref
+        def bn_reference(x, gamma, beta, eps=1e-5):
+            return _ref(x, gamma, beta, eps=eps)
+        """,
+    "tensor": """
+        import torch
+        def bn_tensor(x, gamma, beta, eps=1e-5):
+            if x.shape[0] < 2:
+                raise ValueError("need a batch")
+            return torch.from_numpy(np.ascontiguousarray(x)), {}
+        """,
+    "float64_out": """
+        def bn_float64_out(x, gamma, beta, eps=1e-5):
+            if x.shape[0] < 2:
+                raise ValueError("need a batch")
+            x = x.astype(np.float64)
+            mean, var = x.mean(0), x.var(0)
+            x_hat = (x - mean) / np.sqrt(var + eps)
+            return gamma * x_hat + beta, {"x_hat": x_hat, "mean": mean, "var": var,
+                                          "gamma": gamma, "eps": eps}
+        """,
+    "warns": """
+        import warnings
+        def bn_warns(x, gamma, beta, eps=1e-5):
+            if x.shape[0] < 2:
+                raise ValueError("need a batch")
+            warnings.warn("eps looked small, ignored it")
+            x_hat = (x - x.mean(0)) / x.std(0)
+            return x_hat + beta, {}
+        """,
+    "no_value_error": """
+        def bn_no_value_error(x, gamma, beta, eps=1e-5):
+            x = np.asarray(x)
+            mean = x.mean(0)
+            var = ((x - mean) ** 2).mean(0)
+            x_hat = (x - mean) / np.sqrt(var + x.dtype.type(eps))
+            return gamma.astype(x.dtype) * x_hat + beta.astype(x.dtype), {
+                "x_hat": x_hat, "mean": mean, "var": var, "gamma": gamma.astype(x.dtype), "eps": eps}
+        """,
+}
+
+
+@pytest.mark.parametrize("variant", sorted(FORWARD))
+def test_batchnorm_forward_verdicts_match(kernel, variant):
+    """Is each batchnorm_forward variant judged through the kernel as in one process?"""
+    name = f"bn_{variant}"
+    verdict = _same_verdict(kernel, FORWARD[variant], name,
+                            f"check_batchnorm_forward({name}, seed=11, hidden=True)")
+    expected = {"right": "passed", "in_place": "changed its input `x` in place",
+                "unbiased": "unbiased variance", "crashes": "raised ValueError",
+                "stub": "not written yet", "torch_shortcut": "calls torch's batch_norm",
+                "reference": "calls course_utils.reference (batchnorm_forward)",
+                "tensor": "torch tensor", "float64_out": "expected float32",
+                "warns": "Warnings your code raised: eps looked small",
+                "no_value_error": "should raise ValueError"}[variant]
+    assert expected in verdict
+
+
+def test_student_line_is_named_in_a_crash(kernel):
+    """Does a crash report the student's own line, as the checks do in one process?"""
+    verdict = _same_verdict(kernel, FORWARD["crashes"], "bn_crashes",
+                            "check_batchnorm_forward(bn_crashes, seed=1)")
+    assert "at line 3: `return x.reshape(-1, 7) - mean, {}`" in verdict, verdict
+
+
+def test_identity_params_verdicts_match(kernel):
+    source = """
+        def identity_wrong(x, eps=1e-5):
+            return x.var(0) + eps, x.mean(0)
+        """
+    verdict = _same_verdict(kernel, source, "identity_wrong",
+                            "check_identity_params(identity_wrong, seed=4)")
+    assert "gamma is the variance" in verdict
+
+
+NUMGRAD = {
+    "right": """
+        def numgrad_right(f, x, dout, h=1e-5):
+            grad = np.zeros_like(x)
+            it = np.nditer(x, flags=["multi_index"])
+            while not it.finished:
+                i = it.multi_index
+                old = x[i]
+                x[i] = old + h
+                plus = np.sum(f(x) * dout)
+                x[i] = old - h
+                minus = np.sum(f(x) * dout)
+                x[i] = old
+                grad[i] = (plus - minus) / (2 * h)
+                it.iternext()
+            return grad
+        """,
+    "not_restored": """
+        def numgrad_not_restored(f, x, dout, h=1e-5):
+            grad = np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                x[i] += h
+                plus = np.sum(f(x) * dout)
+                x[i] -= 2 * h
+                minus = np.sum(f(x) * dout)
+                x[i] += h
+                grad[i] = (plus - minus) / (2 * h)
+            return grad
+        """,
+    "forward_difference": """
+        def numgrad_forward_difference(f, x, dout, h=1e-5):
+            grad = np.zeros_like(x)
+            base = np.sum(f(x) * dout)
+            for i in np.ndindex(x.shape):
+                old = x[i]
+                x[i] = old + h
+                grad[i] = (np.sum(f(x) * dout) - base) / h
+                x[i] = old
+            return grad
+        """,
+}
+
+
+@pytest.mark.parametrize("variant", sorted(NUMGRAD))
+def test_call_backs_into_a_checks_function_match(kernel, variant):
+    """Does a student function that calls the check's f (in the grader) get the same verdict?"""
+    if "check_numerical_gradient" not in _check_names():
+        pytest.skip("notebook 04's checks are not in this checkout")
+    name = f"numgrad_{variant}"
+    verdict = _same_verdict(kernel, NUMGRAD[variant], name,
+                            f"check_numerical_gradient({name}, seed=2)")
+    assert {"right": "passed", "not_restored": "x was not restored",
+            "forward_difference": "wrong"}[variant] in verdict
+
+
+def test_random_generators_are_used_through_the_grader(kernel):
+    """Does a student drawing from the check's numpy Generator draw the same numbers?"""
+    if "check_log_uniform" not in _check_names():
+        pytest.skip("notebook 08's checks are not in this checkout")
+    source = """
+        def log_uniform_right(low, high, size, rng):
+            if not 0 < low < high:
+                raise ValueError("need 0 < low < high")
+            return 10 ** rng.uniform(np.log10(low), np.log10(high), size)
+        """
+    assert _same_verdict(kernel, source, "log_uniform_right",
+                         "check_log_uniform(log_uniform_right, seed=3)") == "passed"
+
+
+BATCHNORM1D = """
+    class BatchNorm1dStudent:
+        def __init__(self, num_features, eps=1e-5, momentum=0.1):
+            self.eps, self.momentum, self.training = eps, momentum, True
+            self.params = {"gamma": np.ones(num_features), "beta": np.zeros(num_features)}
+            self.running_mean = np.zeros(num_features)
+            self.running_var = np.ones(num_features)
+            self.num_batches_tracked = 0
+
+        def train(self):
+            self.training = True
+            return self
+
+        def eval(self):
+            self.training = False
+            return self
+
+        def forward(self, x):
+            x = np.asarray(x)
+            if x.ndim != 2 or x.shape[1] != self.running_mean.shape[0]:
+                raise ValueError("wrong shape")
+            g = self.params["gamma"].astype(x.dtype)
+            b = self.params["beta"].astype(x.dtype)
+            if self.training:
+                m = x.shape[0]
+                if m < 2:
+                    raise ValueError("need two examples")
+                mean, var = x.mean(0), x.var(0)
+                self.running_mean[...] = (1 - self.momentum) * self.running_mean + self.momentum * mean
+                self.running_var[...] = ((1 - self.momentum) * self.running_var
+                                         + self.momentum * var * m / (m - 1))
+                self.num_batches_tracked += 1
+            else:
+                mean, var = self.running_mean, self.running_var
+            return (g * (x - mean) / np.sqrt(var + self.eps) + b).astype(x.dtype)
+
+        def parameters(self):
+            return self.params   # the module's own arrays, as PyTorch's parameters are
+
+        def buffers(self):
+            return {"running_mean": self.running_mean, "running_var": self.running_var,
+                    "num_batches_tracked": self.num_batches_tracked}
+
+        def state_dict(self):
+            return {**self.parameters(), **self.buffers()}
+    """
+
+
+def test_a_students_class_is_driven_through_proxies(kernel):
+    """Does a class (whose parameters() the check changes in place) pass as in one process?"""
+    if "check_BatchNorm1d" not in _check_names():
+        pytest.skip("notebook 05's checks are not in this checkout")
+    assert _same_verdict(kernel, BATCHNORM1D, "BatchNorm1dStudent",
+                         "check_BatchNorm1d(BatchNorm1dStudent, seed=5)") == "passed"
+
+
+def test_the_kernel_can_use_a_checks_objects_only_as_handed_over(kernel):
+    """Can student code reach past a check's function or generator into the grader? (no)"""
+    session, replay = kernel
+    session.execute(textwrap.dedent("""
+        def probe(f, rng):
+            found = {"f(2)": f(2), "draw": float(rng.uniform(0, 1))}
+            for label, attempt in [("globals", lambda: f.__globals__),
+                                   ("code", lambda: f.__code__),
+                                   ("bit generator", lambda: rng.bit_generator),
+                                   ("private", lambda: rng._bit_generator),
+                                   ("objects back", lambda: rng.spawn(1)),
+                                   ("call rng", lambda: rng())]:
+                try:
+                    attempt()
+                    found[label] = "reached"
+                except Exception as exc:
+                    found[label] = type(exc).__name__
+            return found
+        """), time.monotonic() + 60)
+    replay.reset()
+    probe = replay.describe({"probe"})["probe"]
+    found = probe(lambda x: 2 * x, np.random.default_rng(0))
+    assert found["f(2)"] == 4 and found["draw"] == np.random.default_rng(0).uniform(0, 1)
+    refused = {k: v for k, v in found.items() if k not in ("f(2)", "draw")}
+    assert "reached" not in refused.values(), refused
+
+
+def test_a_time_limit_inside_a_students_function_is_reported(kernel):
+    """Does a student function that never returns cost one time limit, then the kernel works?"""
+    session, replay = kernel
+    session.execute("def forever(x, gamma, beta, eps=1e-5):\n    while True:\n        pass",
+                    time.monotonic() + 60)
+    imports = {"check_batchnorm_forward": "from course_utils.checks import check_batchnorm_forward"}
+    verdict = run_test_cell(replay, "check_batchnorm_forward(forever, seed=0)", {}, imports,
+                            time.monotonic() + 3, KEY, "forever")
+    assert verdict.problem == "time limit" and not verdict.passed
+    assert session.execute("print(1 + 1)", time.monotonic() + 30).stdout == "2\n"
+
+
+def test_seeds_left_to_chance_are_secret_but_repeatable(kernel):
+    """Does seed=None draw the same hidden seed for the same key and label, another for others?"""
+    session, replay = kernel
+    session.execute("def seed_echo(x, gamma, beta, eps=1e-5):\n    raise TypeError('nope')",
+                    time.monotonic() + 60)
+    imports = {"check_batchnorm_forward": "from course_utils.checks import check_batchnorm_forward"}
+
+    def seed_in_message(key, label):
+        verdict = run_test_cell(replay, "check_batchnorm_forward(seed_echo, seed=None)", {},
+                                imports, time.monotonic() + 60, key, label)
+        return verdict.message.split("seed ")[1].split(",")[0]
+
+    first = seed_in_message(KEY, "alice/03/t")
+    assert seed_in_message(KEY, "alice/03/t") == first
+    assert seed_in_message(KEY, "bob/03/t") != first
+    assert seed_in_message(bytes([1]) * 32, "alice/03/t") != first
