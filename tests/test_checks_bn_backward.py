@@ -462,3 +462,29 @@ def test_visible_backward_check_catches_the_dropped_paths_without_hidden_cases()
     for student in (no_mean_path, no_var_path, constants):
         with pytest.raises(CheckFailure):
             check_batchnorm_backward(student, seed=0)
+
+
+def _memorise_visible_backward():
+    """The visible test's answers (seed 0), keyed by dout, as a student could copy them out."""
+    import course_utils.checks.bn_backward as cb
+    from course_utils.checks._core import make_rng
+
+    seed, rng = make_rng(0)
+    return {dout.tobytes(): compact_float64_inside(dout, cache)
+            for _, dout, cache in cb._backward_cases(seed, rng, hidden=False)}
+
+
+_MEMO = _memorise_visible_backward()
+
+
+def hard_coded_backward(dout, cache):
+    d = np.asarray(dout)
+    zeros = (np.zeros_like(d), np.zeros(d.shape[1], d.dtype), np.zeros(d.shape[1], d.dtype))
+    return tuple(np.copy(a) for a in _MEMO.get(d.tobytes(), zeros))
+
+
+def test_hard_coded_backward_passes_visible_but_not_hidden():
+    """Do answers memorised from the visible test fail the hidden test's other seeds?"""
+    check_batchnorm_backward(hard_coded_backward, seed=0)
+    with pytest.raises(CheckFailure):
+        check_batchnorm_backward(hard_coded_backward, seed=2024, hidden=True)

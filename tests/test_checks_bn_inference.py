@@ -509,3 +509,38 @@ def test_reference_class_is_rejected_by_the_tripwire():
                                            self.running_var, self.eps) if not self.training \
                 else super().forward(x)
     _rejected(check_BatchNorm1d, Delegates, "course_utils.reference")
+
+
+def _memorise_visible_population():
+    """The visible test's answers (seed 0), keyed by the input, as a student could copy them."""
+    from course_utils.checks._core import make_rng
+
+    seed, rng = make_rng(0)
+    memo = {}
+    original = check_population_statistics.__globals__["call_student"]
+
+    def spy(fn, *args, **kwargs):
+        result = original(fn, *args, **kwargs)
+        memo[np.asarray(args[0]).tobytes()] = tuple(np.copy(r) for r in result)
+        return result
+
+    check_population_statistics.__globals__["call_student"] = spy
+    try:
+        check_population_statistics(population_right, seed=0)
+    finally:
+        check_population_statistics.__globals__["call_student"] = original
+    return memo
+
+
+def test_hard_coded_population_passes_visible_but_not_hidden():
+    """Do answers memorised from the visible test fail the hidden test's other seeds?"""
+    memo = _memorise_visible_population()
+
+    def hard_coded(batch_means, batch_vars, m):
+        _validated(batch_means, batch_vars, m)
+        d = np.shape(batch_means)[1]
+        return memo.get(np.asarray(batch_means).tobytes(), (np.zeros(d), np.zeros(d)))
+
+    check_population_statistics(hard_coded, seed=0)
+    with pytest.raises(CheckFailure):
+        check_population_statistics(hard_coded, seed=5050, hidden=True)

@@ -516,12 +516,12 @@ def _compare_buffers(bn, tbn, case, step, momentum, batches, dtype, eval_batch=N
     r, a = tolerance(dtype)
     for key, which in (("running_mean", 0), ("running_var", 1)):
         expected = getattr(tbn, key).numpy()
+        # candidates are computed only if the buffers are wrong (diagnose calls them then)
         if eval_batch is not None:
-            hist = _simulate(batches + [eval_batch], momentum)
             wrong = [("the running statistics changed in eval mode; eval must only read them.",
-                      lambda h=hist, w=which: h[-1][w])]
+                      lambda w=which: _simulate(batches + [eval_batch], momentum)[-1][w])]
         else:
-            wrong = [(label, lambda h=_simulate(batches, momentum, rule), w=which: h[-1][w])
+            wrong = [(label, lambda r=rule, w=which: _simulate(batches, momentum, r)[-1][w])
                      for rule, label in RULES.items()]
         expect_array(np.asarray(buffers[key], dtype=np.float64), expected, case=case,
                      what=f"buffers()['{key}'] after {step}", mistakes=wrong, rtol=r, atol=a)
