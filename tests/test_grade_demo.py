@@ -1,0 +1,131 @@
+"""Does `python -m autograder grade` with no argument grade the demo class as expected?
+
+The demo class (``autograder/demo_class``, built by ``autograder/demo.py``) has one student
+per scenario, named for it; ``autograder/demo_expected_grades.csv`` holds the row each
+deserves. It is graded once for this module, through the command line, with 2 workers.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import demo, paths, sandbox
+from autograder.grade import DEMO_CLASS, DEMO_EXPECTED
+
+#: rows that hold only because the sandbox blocks the cheat (without it the cheat succeeds)
+NEEDS_SANDBOX = {"reads-the-solutions", "copies-a-classmate"}
+
+
+def _tree(folder: Path) -> dict:
+    return {p: p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("demo")
+    watched = [DEMO_CLASS]  # (the rest of the tree may be edited by others meanwhile)
+    before = {f: _tree(f) for f in watched}
+    repo_output = paths.ROOT / "grading-demo" / "grades.csv"  # what writes-the-gradebook targets
+    before_output = repo_output.read_bytes() if repo_output.exists() else None
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--workers", "2"],
+                          cwd=cwd, capture_output=True, text=True, timeout=1800)
+    seconds = time.monotonic() - started
+    after = {f: _tree(f) for f in watched}
+    out = cwd / "grading-demo"
+    return {"done": done, "out": out, "before": before, "after": after, "seconds": seconds,
+            "sandboxed": sandbox.detect().enabled, "repo_output": (
+                before_output, repo_output.read_bytes() if repo_output.exists() else None)}
+
+
+def _rows(path: Path) -> dict:
+    with open(path, newline="") as f:
+        return {(r["student"], r["assignment"]): r for r in csv.DictReader(f)}
+
+
+def test_the_demo_class_grades_match_the_expected_file(demo_run):
+    """Does every scenario get exactly the row it deserves?"""
+    got = _rows(demo_run["out"] / "grades.csv")
+    want = _rows(DEMO_EXPECTED)
+    if not demo_run["sandboxed"]:
+        for key in [k for k in want if k[0] in NEEDS_SANDBOX]:
+            got.pop(key, None)
+            want.pop(key)
+    assert set(got) == set(want)
+    wrong = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
+    assert not wrong, wrong
+
+
+def test_the_command_prints_the_table_and_says_it_matches(demo_run):
+    """Does `grade` print the table, the summary and the comparison, and exit 0?"""
+    done = demo_run["done"]
+    if not demo_run["sandboxed"]:
+        pytest.skip("bubblewrap is not usable here: the cheats the sandbox stops succeed, so "
+                    "the demo's table differs (run scripts/system-deps.sh to enable it)")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert re.search(r"^all-right\s+03_bn_forward\s+5\s+5\s+graded", done.stdout, re.M)
+    assert "23 submissions" in done.stdout and "sandbox: ON" in done.stdout
+    assert "the demo class's grades match" in done.stdout
+    print(f"\ndemo class graded in {demo_run['seconds']:.1f} s with 2 workers")
+
+
+def test_every_row_has_a_feedback_page_without_hidden_tests(demo_run):
+    """Does each student get a page that names failed checks but never shows hidden tests?"""
+    out = demo_run["out"]
+    rows = _rows(out / "grades.csv")
+    hidden = [line.strip() for line in _hidden_test_lines() if line.strip()]
+    assert hidden
+    for student, assignment in rows:
+        page = out / "feedback" / student / assignment / f"{assignment}.html"
+        text = page.read_text()
+        for line in hidden:
+            assert line not in text, (student, line)
+        assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    half = (out / "feedback" / "half-right" / demo.ASSIGNMENT / f"{demo.ASSIGNMENT}.html").read_text()
+    assert "identity_params is not written yet" in half
+    loop = (out / "feedback" / "infinite-loop" / demo.ASSIGNMENT / f"{demo.ASSIGNMENT}.html").read_text()
+    assert "ran past the per-cell time limit" in loop
+
+
+def _hidden_test_lines():
+    import nbformat
+
+    from autograder import cells
+
+    source = nbformat.read(paths.source_notebook(demo.ASSIGNMENT), as_version=4)
+    for cell in cells.autograded_tests(source):
+        inside = False
+        for line in cell.source.splitlines():
+            if "### BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "### END HIDDEN TESTS" in line:
+                inside = False
+            elif inside:
+                yield line
+
+
+def test_grading_changed_nothing_outside_its_output(demo_run):
+    """Did no submission change the class, forge grades in the repository or drop files?"""
+    before, after = demo_run["before"], demo_run["after"]
+    for folder in before:
+        changed = set(before[folder]) ^ set(after[folder]) | {
+            p for p in before[folder] if p in after[folder] and before[folder][p] != after[folder][p]}
+        assert not changed, (folder, sorted(map(str, changed))[:5])
+    if demo_run["sandboxed"]:
+        was, now = demo_run["repo_output"]
+        assert was == now
+    assert not list(paths.ROOT.glob("**/forged.txt"))
+
+
+def test_no_process_outlives_its_grading(demo_run):
+    """Are the processes the background-process student started gone?"""
+    left = subprocess.run(["pgrep", "-f", demo.ORPHAN_MARK], capture_output=True, text=True)
+    assert left.stdout.strip() == "", left.stdout
