@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,7 +25,7 @@ __all__ = ["check_train_val_split", "check_log_uniform", "check_random_search",
            "check_narrow_space", "check_lr_at", "check_early_stopping_epoch"]
 
 #: Library functions that would do an exercise for the student.
-FORBIDDEN = {"sklearn": {"train_test_split", "ParameterSampler", "ParameterGrid"},
+FORBIDDEN = {"sklearn": {"train_test_split"},
              "scipy": {"rvs"}}
 
 
@@ -235,6 +236,18 @@ def _log_mistakes(low, high, size, seed):
     ]
 
 
+def _matches(got, make):
+    """Does a mistake's output equal what came back? Computed quietly (no warnings)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            candidate = np.asarray(make(), dtype=np.float64)
+        except Exception:
+            return False
+    return candidate.shape == np.shape(got) and bool(np.allclose(got, candidate, rtol=1e-9,
+                                                                  atol=0))
+
+
 def _expected_shape(size):
     return (size,) if isinstance(size, Integral) else tuple(size)
 
@@ -284,12 +297,12 @@ def check_log_uniform(student, seed=0, hidden=False):
             outside = got[(got < low - 1e-9 * low) | (got > high + tol)][0]
             message = (f"a value ({outside:.6g}) lies outside [low, high] = [{low:g}, {high:g}].")
             for name, make in _log_mistakes(low, high, size, draw_seed):
-                if np.allclose(got, make(), rtol=1e-9, atol=0):
+                if _matches(got, make):
                     message += f"\nLikely mistake: {name}"
                     break
             fail(case, message)
         for name, make in _log_mistakes(low, high, size, draw_seed):
-            if np.allclose(got, make(), rtol=1e-9, atol=0):
+            if _matches(got, make):
                 fail(case, f"the values are not log-uniform.\nLikely mistake: {name}")
 
     # the distribution: each of the 6 decades from 1e-5 to 10 gets a sixth of the draws
@@ -330,11 +343,8 @@ def check_log_uniform(student, seed=0, hidden=False):
 
 def _named_log_mistake(got, low, high, size, draw_seed, always=False):
     for name, make in _log_mistakes(low, high, size, draw_seed):
-        try:
-            if np.allclose(got, make(), rtol=1e-9, atol=0):
-                return f"\nLikely mistake: {name}"
-        except Exception:  # pragma: no cover - a mistake's formula failing on this input
-            continue
+        if _matches(got, make):
+            return f"\nLikely mistake: {name}"
     if always and np.mean(got > high / 10) > 0.5:
         return "\nLikely mistake: uniform instead of log-uniform sampling (most values in the top decade)."
     return ""
@@ -371,6 +381,12 @@ class _Objective:
         if set(params) != set(self.space):
             raise KeyError(f"the objective expects the parameters {sorted(self.space)}, got "
                            f"{sorted(params)}")
+        for name, v in params.items():
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Real, np.floating)):
+                shape = f" of shape {v.shape}" if isinstance(v, np.ndarray) else ""
+                raise TypeError(f"the objective got params[{name!r}] = a "
+                                f"{type(v).__name__}{shape}; each parameter must be a single "
+                                "float (float(...) or a scalar draw, not size=1)")
         self.calls.append(dict(params))
         return self.value(params)
 
@@ -415,9 +431,11 @@ def _search_results(student, space, n_trials, rng, case):
             v = _number(r["params"][name], case, f"result {k}['params'][{name!r}]")
             if not (low * (1 - 1e-9) - 1e-12 <= v <= high * (1 + 1e-9) + 1e-12):
                 hint = ""
-                if kind == "log" and low <= 10.0 ** math.log(v) <= high:
-                    hint = (" Likely mistake: wrong logarithm base (an exponent drawn with "
-                            "np.log but raised as 10 ** ...).")
+                if kind == "log" and v > 0 and (
+                        math.log(low) <= math.log10(v) <= math.log(high)
+                        or math.log10(low) <= math.log(v) <= math.log10(high)):
+                    hint = (" Likely mistake: wrong logarithm base (an exponent drawn between "
+                            "natural logs but raised as 10 ** ..., or the other way round).")
                 elif kind == "log" and math.log10(low) <= v <= math.log10(high):
                     hint = " It looks like the exponent itself: return 10 ** exponent."
                 fail(case, f"result {k}: {name} = {v:.6g} lies outside its range "
@@ -867,14 +885,14 @@ def check_early_stopping_epoch(student, seed=0, hidden=False):
                        f"{type(got).__name__}: {got!r:.60}.")
         expected = ref.early_stopping_epoch(losses, patience)
         if int(got) != expected:
-            hint = ""
+            named = []
             for text, make in _es_mistakes(losses, patience):
                 try:
                     if make() == int(got):
-                        hint = f"\nLikely mistake: {text}"
-                        break
+                        named.append(text)
                 except Exception:  # pragma: no cover
                     continue
+            hint = ("\nLikely mistake: " + "\nOr: ".join(named)) if named else ""
             fail(case, f"returned epoch {int(got)}, expected {expected} (the best epoch seen "
                        f"before {patience} epoch(s) in a row without improvement stop "
                        f"training).{hint}")
