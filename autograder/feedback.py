@@ -54,38 +54,46 @@ def render(row, prepared=None, result=None) -> str:
         items = "".join(f"<li>{_e(n)}</li>" for n in row.notes)
         parts.append(f'<div class="notes"><strong>Notes</strong><ul>{items}</ul></div>')
     if prepared is not None and result is not None:
-        parts += _tests_table(result) + _cells(prepared, result)
+        parts += _tests_table(prepared, result) + _cells(prepared, result)
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
-def _tests_table(result) -> list[str]:
+def _tests_table(prepared, result) -> list[str]:
     rows = ["<h2>Tests</h2><table><tr><th>test</th><th>points</th><th>result</th></tr>"]
-    for c in result["cells"]:
-        if c["kind"] != "test":
+    by_index = {c["index"]: c for c in result["cells"]}
+    for step in prepared.cells:
+        if step["kind"] != "test":
             continue
-        first = (c["message"] or "").splitlines()[0] if c["message"] else ""
-        rows.append(f"<tr><td>{_e(c['grade_id'])}</td><td>{c['points']:g} / "
-                    f"{c['max_points']:g}</td><td>{_e(first[:300])}</td></tr>")
+        got = by_index.get(step["index"]) or {"points": 0.0, "message": "not graded"}
+        first = (got["message"] or "").splitlines()[0] if got["message"] else ""
+        rows.append(f"<tr><td>{_e(step['grade_id'])}</td><td>{got['points']:g} / "
+                    f"{step['points']:g}</td><td>{_e(first[:300])}</td></tr>")
     rows.append("</table>")
     return rows
 
 
 def _cells(prepared, result) -> list[str]:
     by_index = {c["index"]: c for c in result["cells"]}
+    # which cells are tests is the plan's word (never the result's): their source as restored
+    # holds the hidden tests, so only the released, visible part is ever written here
+    tests = {s["index"]: s for s in prepared.cells if s["kind"] == "test"}
     out = ["<h2>Your notebook</h2><p>Your code cells, the tests' verdicts and your written "
            "answers (the course's text is left out).</p>"]
     for i, cell in enumerate(prepared.notebook.cells):
         got = by_index.get(i)
         kind = cell.get("cell_type")
         meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-        if got is not None and got["kind"] == "test":
+        if i in tests:
+            step = tests[i]
+            got = got or {"passed": False, "points": 0.0, "output": "",
+                          "message": "not graded (see the notes above)"}
             status = "pass" if got["passed"] else "fail"
             verdict = "passed" if got["passed"] else got["message"]
             out.append(f'<div class="cell {status}"><div class="label">test cell '
-                       f'{_e(got["grade_id"])}: {got["points"]:g} / {got["max_points"]:g} '
+                       f'{_e(step["grade_id"])}: {got["points"]:g} / {step["points"]:g} '
                        f'points (hidden tests not shown)</div>'
-                       + _pre(prepared.visible.get(got["grade_id"], ""))
+                       + _pre(prepared.visible.get(step["grade_id"], ""))
                        + _pre(got["output"]) + _pre(verdict, "verdict") + "</div>")
         elif kind == "code":
             error = got["error"] if got is not None else None

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import subprocess
 import sys
 
 import nbformat
-import pytest
 
 from autograder import cells, paths
-from autograder.grade import grade
 
 ROOT = paths.ROOT
 NB03 = "03_bn_forward"
@@ -90,7 +87,7 @@ def test_check_restores_deleted_and_edited_test_cells(tmp_path, check_notebook):
     assert "restored" in report.cells[0].message and "put back" in report.cells[1].message
 
 
-# ---- grading a class ----------------------------------------------------------------------
+# ---- helpers (grading a class is tested in tests/test_grade_*.py) -------------------------
 
 def _filled(assignment: str, solved: set[str]):
     """The student version with the solution cells in ``solved`` filled in from solutions/."""
@@ -107,58 +104,3 @@ def _filled(assignment: str, solved: set[str]):
                                        and "### END SOLUTION" not in line)
             nb.cells[i] = filled
     return nb
-
-
-@pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    """A small class: all right, stub left in, half right, a missing notebook, a stray folder."""
-    root = tmp_path_factory.mktemp("class")
-    subs = root / "submissions"
-    scenarios = {
-        "all-right": {"batchnorm_forward", "identity_params"},
-        "stub-left-in": set(),
-        "half-right": {"batchnorm_forward"},
-    }
-    for student, solved in scenarios.items():
-        folder = subs / student / NB03
-        folder.mkdir(parents=True)
-        nbformat.write(_filled(NB03, solved), folder / f"{NB03}.ipynb")
-    (subs / "no-notebook" / NB03).mkdir(parents=True)
-    (subs / "wrong-name" / "03_bn_forwards").mkdir(parents=True)
-    output = root / "grades.csv"
-    before = _tree_snapshot()
-    grade(subs, output=output, log=lambda *a: None)
-    return subs, output, before
-
-
-def _tree_snapshot():
-    """Every file of the repository's course folders, with its bytes."""
-    folders = [paths.SOLUTIONS, paths.NOTEBOOKS, paths.CONFIG_DIR, ROOT / "course_utils"]
-    return {p: p.read_bytes() for folder in folders for p in folder.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
-
-
-def test_grade_writes_the_expected_csv(graded_class):
-    """Does grade give each fixture student the row they deserve?"""
-    _, output, _ = graded_class
-    with open(output, newline="") as f:
-        rows = {(r["student"], r["assignment"]): r for r in csv.DictReader(f)}
-    expected = {
-        ("all-right", NB03): ("5.0", "5.0", "graded"),
-        ("half-right", NB03): ("3.0", "5.0", "graded"),
-        ("stub-left-in", NB03): ("0.0", "5.0", "graded"),
-        ("no-notebook", NB03): ("", "", f"missing notebook {NB03}.ipynb"),
-        ("wrong-name", "03_bn_forwards"): ("", "", "unknown assignment name"),
-    }
-    got = {k: (r["score"], r["max_score"], r["status"]) for k, r in rows.items()}
-    assert got == expected
-    assert rows[("all-right", NB03)]["manual_points"] == "2.0"
-
-
-def test_grade_leaves_submissions_and_repository_untouched(graded_class):
-    """Does grading change neither the submissions nor the repository's working tree?"""
-    subs, _, before = graded_class
-    assert sorted(p.name for p in (subs / "all-right" / NB03).iterdir()) == [f"{NB03}.ipynb"]
-    after = _tree_snapshot()
-    assert set(after) == set(before), set(after) ^ set(before)
-    assert [p for p in before if before[p] != after[p]] == []
