@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 __all__ = ["small_cnn", "train_classifier", "evaluate", "batch_size_sweep", "draw_norm_cube",
-           "NORM_AXES"]
+           "shared_statistics", "NORM_AXES"]
 
 #: Which axes of (N, C, H, W) share one mean and variance, per member of the family.
 NORM_AXES = {"batch norm": (0, 2, 3), "layer norm": (1, 2, 3), "instance norm": (2, 3),
@@ -192,6 +192,25 @@ def batch_size_sweep(data, batch_sizes=(2, 4, 8, 16, 32), norms=("bn", "gn"), ex
     return result
 
 
+def shared_statistics(kind, n=6, c=6, hw=6, groups=3):
+    """Boolean (n, c, hw) mask of the values that share one mean and variance with value
+    (0, 0, 0) under ``kind`` ("batch norm", "layer norm", "instance norm", "group norm")."""
+    shaded = np.zeros((n, c, hw), dtype=bool)
+    if kind == "batch norm":
+        shaded[:, 0, :] = True
+    elif kind == "layer norm":
+        shaded[0, :, :] = True
+    elif kind == "instance norm":
+        shaded[0, 0, :] = True
+    elif kind == "group norm":
+        if c % groups:
+            raise ValueError(f"groups = {groups} does not divide c = {c}")
+        shaded[0, :c // groups, :] = True
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    return shaded
+
+
 def draw_norm_cube(ax, kind, n=6, c=6, hw=6, groups=3, color="#4C72B0", title=None):
     """Draw the (N, C, H*W) feature-map cube with the values of one normalization set shaded.
 
@@ -203,17 +222,7 @@ def draw_norm_cube(ax, kind, n=6, c=6, hw=6, groups=3, color="#4C72B0", title=No
     """
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-    shaded = np.zeros((n, c, hw), dtype=bool)
-    if kind == "batch norm":
-        shaded[:, 0, :] = True
-    elif kind == "layer norm":
-        shaded[0, :, :] = True
-    elif kind == "instance norm":
-        shaded[0, 0, :] = True
-    elif kind == "group norm":
-        shaded[0, :c // groups, :] = True
-    else:
-        raise ValueError(f"unknown kind {kind!r}")
+    shaded = shared_statistics(kind, n, c, hw, groups)
     # axes of the drawing: x = N (batch), y = C (channels), z = H*W (positions)
     ax.voxels(shaded, facecolors=color, edgecolors="#1f2f4f", linewidth=0.4, alpha=0.9)
     corners = np.array([[0, 0, 0], [n, 0, 0], [n, c, 0], [0, c, 0],

@@ -95,7 +95,8 @@ def check_normalize(student, seed=0, hidden=False):
              rng.normal(1, 2, size=(2, 3, 2, 4, 4)), (2, 3, 4)),
             ("a 1-D vector, axes=(0,)", rng.normal(5, 2, size=9), (0,)),
             ("float32 (N, D), axes=(1,), small variance",
-             _vectors(rng, 7, 6, np.float32, scale=np.full((7, 1), 0.01)), (1,)),
+             _vectors(rng, 7, 6, np.float32, loc=rng.uniform(-0.05, 0.05, (7, 1)),
+                      scale=np.full((7, 1), 0.01)), (1,)),
             ("feature maps, axes=(0, 2, 3)", _images(rng, 8, 5, 6, 6), (0, 2, 3)),
         ]
     for label, x, axes, *rest in cases:
@@ -171,7 +172,8 @@ def check_layer_norm(student, seed=0, hidden=False):
         ("one example (N = 1): layer norm needs no batch", _vectors(rng, 1, 6)),
         ("one feature (D = 1)", _vectors(rng, 5, 1)),
         ("square batch (N = D)", _vectors(rng, 6, 6)),
-        ("small variance, where eps matters", _vectors(rng, 4, 5, scale=np.full((4, 1), 1e-3))),
+        ("small variance, where eps matters",
+         _vectors(rng, 4, 5, loc=rng.uniform(-3, 3, (4, 1)), scale=np.full((4, 1), 1e-3))),
         ("eps passed by keyword", _vectors(rng, 3, 4), 0.5),
         ("large offsets (mean 1e6)", _vectors(rng, 5, 4, loc=1e6)),
         ("non-contiguous input x[:, ::2]", _vectors(rng, 4, 10)[:, ::2]),
@@ -179,7 +181,8 @@ def check_layer_norm(student, seed=0, hidden=False):
     if hidden:
         cases += [("random batch", _vectors(rng, n, d)) for n, d in ((2, 9), (33, 16))]
         cases += [("float32, small variance",
-                   _vectors(rng, 6, 8, np.float32, scale=np.full((6, 1), 0.01))),
+                   _vectors(rng, 6, 8, np.float32, loc=rng.uniform(-0.05, 0.05, (6, 1)),
+                            scale=np.full((6, 1), 0.01))),
                   ("Fortran-ordered input", np.asfortranarray(_vectors(rng, 7, 3)))]
     for label, x, *rest in cases:
         eps = rest[0] if rest else 1e-5

@@ -82,7 +82,8 @@ def _forward_cases(seed, rng, hidden):
     if hidden:
         for shape in ((2, 5, 7, 3), (8, 2, 2, 2), (3, 7, 6, 6)):
             add("random feature maps", _images(rng, *shape))
-        add("float32, small variance", _images(rng, 4, 3, 5, 5, np.float32, scale=1e-2))
+        # offsets small next to the spread, so float32 can resolve it (mean/std ~ 5)
+        add("float32, small variance", _images(rng, 4, 3, 5, 5, np.float32, loc=0.05, scale=1e-2))
         add("channels-last memory (an (N, H, W, C) array transposed)",
             _images(rng, 3, 4, 5, 6).transpose(0, 2, 3, 1).copy().transpose(0, 3, 1, 2))
     return cases
