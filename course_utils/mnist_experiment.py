@@ -164,17 +164,27 @@ def train(model: nn.Module, X, y, *, steps: int, lr: float, batch_size: int = 60
     log = TrainLog()
     bar = _progress(steps, desc, progress)
 
+    if eval_data is not None:
+        X_eval, y_eval = _tensor(eval_data[0]), _tensor(eval_data[1], torch.int64)
+        last_sigmoid = [m for m in model.modules() if isinstance(m, nn.Sigmoid)][-1]
+
     def record(step):
+        """One eval-mode pass over the evaluation set: accuracy, loss, watched percentiles."""
         if eval_data is None:
             return
-        acc, loss = evaluate(model, *eval_data)
+        captured = {}
+        hook = last_sigmoid.register_forward_hook(
+            lambda module, inputs, output: captured.__setitem__("z", inputs[0]))
+        model.eval()
+        with torch.no_grad():
+            logits = model(X_eval)
+        model.train()
+        hook.remove()
         log.steps.append(step)
-        log.eval_acc.append(acc)
-        log.eval_loss.append(loss)
+        log.eval_acc.append((logits.argmax(1) == y_eval).float().mean().item())
+        log.eval_loss.append(F.cross_entropy(logits, y_eval).item())
         if watch_unit is not None:
-            model.eval()
-            z = sigmoid_inputs(model, eval_data[0])[:, watch_unit].numpy()
-            model.train()
+            z = captured["z"][:, watch_unit].numpy()
             log.percentiles.append(np.percentile(z, [15, 50, 85]))
 
     model.train()

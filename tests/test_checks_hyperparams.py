@@ -70,8 +70,16 @@ def split_random_mask(X, y, val_fraction=0.2, seed=0):
     return X[~mask], y[~mask], X[mask], y[mask]
 
 
+def split_train_size_first(X, y, val_fraction=0.2, seed=0):
+    """n_train = int((1 - val_fraction) * n): floating point can give one more for validation."""
+    X, y = _validate_split(X, y, val_fraction)
+    n_train = min(max(int((1 - val_fraction) * len(X)), 1), len(X) - 1)
+    idx = np.random.default_rng(seed).permutation(len(X))
+    return X[idx[:n_train]], y[idx[:n_train]], X[idx[n_train:]], y[idx[n_train:]]
+
+
 @pytest.mark.parametrize("student", [split_permutation, split_shuffle_indices_ceil,
-                                     split_random_mask])
+                                     split_random_mask, split_train_size_first])
 @pytest.mark.parametrize("seed", [0, 1, None])
 def test_right_splits_accepted(student, seed):
     """Is every correct split accepted, whatever rounding, order or shuffling method it uses?"""
@@ -160,6 +168,11 @@ def split_sklearn(X, y, val_fraction=0.2, seed=0):
     return X_tr, y_tr, X_va, y_va
 
 
+def split_sklearn_order(X, y, val_fraction=0.2, seed=0):
+    X_tr, y_tr, X_va, y_va = split_permutation(X, y, val_fraction, seed)
+    return X_tr, X_va, y_tr, y_va
+
+
 def split_stub(X, y, val_fraction=0.2, seed=0):
     raise NotImplementedError()
 
@@ -177,6 +190,7 @@ SPLIT_MISTAKES = [
     (split_shuffles_in_place, "in place"),
     (split_float64, "dtype float64, expected float32"),
     (split_sklearn, "sklearn's train_test_split"),
+    (split_sklearn_order, "scikit-learn's order"),
     (split_stub, "not written yet"),
 ]
 

@@ -120,6 +120,10 @@ def _one_split(student, X, y, frac, by_keyword, seed_arg, case):
     parts = expect_tuple(result, 4, case=case, name="train_val_split",
                          what="(X_train, y_train, X_val, y_val)")
     names = ("X_train", "y_train", "X_val", "y_val")
+    shapes = [np.shape(p)[1:] for p in parts]
+    if (X.shape[1:] != y.shape[1:] and shapes[1] == X.shape[1:] and shapes[2] == y.shape[1:]):
+        fail(case, "the four arrays come back in scikit-learn's order (X_train, X_val, y_train, "
+                   "y_val); this function returns (X_train, y_train, X_val, y_val).")
     for part, what, like in zip(parts, names, (X, y, X, y)):
         if not isinstance(part, np.ndarray):
             fail(case, f"{what} should be a numpy ndarray, got {type(part).__name__}.")
@@ -147,17 +151,20 @@ def check_train_val_split(student, seed=0, hidden=False):
         if len(X_tr) != len(y_tr) or len(X_va) != len(y_va):
             fail(case, f"X_train has {len(X_tr)} rows but y_train {len(y_tr)}, X_val "
                        f"{len(X_va)} but y_val {len(y_va)}: each X part needs its labels.")
-        allowed = {min(max(k, 1), n - 1) for k in (math.floor(frac * n), math.ceil(frac * n))}
+        # round(val_fraction * n), within one example either way (floor, ceil, or n minus
+        # the rounded training size all pass), never an empty part
+        allowed = {min(max(k, 1), n - 1) for k in range(n + 1) if abs(k - frac * n) <= 1 + 1e-9}
         if len(X_va) not in allowed:
             hint = ""
-            if len(X_va) in {n - k for k in allowed}:
+            if abs((n - len(X_va)) - frac * n) <= 1 + 1e-9:
                 hint = (" It looks swapped: val_fraction is the share that goes to "
                         "validation, the rest is for training.")
             elif len(X_tr) + len(X_va) != n:
                 hint = f" The two parts hold {len(X_tr) + len(X_va)} rows in all, not n = {n}."
             fail(case, f"X_val has {len(X_va)} rows; with n = {n} and val_fraction = {frac} "
-                       f"it should have {' or '.join(map(str, sorted(allowed)))} "
-                       f"(round(val_fraction * n)).{hint}")
+                       f"it should have round(val_fraction * n) = "
+                       f"{min(max(round(frac * n), 1), n - 1)} (one more or less is "
+                       f"accepted).{hint}")
         index = _row_index(X)
         tr, va = _trace(X_tr, index, X, case, "X_train"), _trace(X_va, index, X, case, "X_val")
         both = np.intersect1d(tr, va)
