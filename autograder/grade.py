@@ -30,6 +30,8 @@ DEMO_CLASS = paths.CONFIG_DIR / "demo_class"
 DEMO_EXPECTED = paths.CONFIG_DIR / "demo_expected_grades.csv"
 DEMO_OUTPUT = Path("grading-demo") / "grades.csv"
 DEFAULT_OUTPUT = Path("grading") / "grades.csv"
+#: what `nbgrader collect` leaves beside a submission and `nbgrader release_feedback` reads
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 @dataclass
@@ -104,7 +106,7 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
     by_key = {}
     for (sub, prepared), result in zip(pending, results):
         rows.append(report.row_from_result(sub, prepared, result))
-        by_key[(sub.student, sub.assignment)] = (prepared, result)
+        by_key[(sub.student, sub.assignment)] = (prepared, result, sub.folder)
 
     questions = {a: _questions(a) for a in {s.assignment for s, _ in pending}}
     report.merge_manual(rows, out_dir / "manual-scores.csv", questions)
@@ -114,7 +116,7 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
     text = report.summary(rows, ignored, status.message, seconds,
                           min(settings.workers, max(1, len(jobs))))
     return Outcome(report.sort_rows(rows), output, text, status.enabled, seconds,
-                   {k: r for k, (_, r) in by_key.items()})
+                   {k: r for k, (_, r, _) in by_key.items()})
 
 
 def _job(sub, prepared, settings: Settings, status, key: bytes, submissions: Path,
@@ -139,10 +141,14 @@ def _questions(assignment: str) -> list[tuple[str, float]]:
 def _write_feedback(rows, by_key, out_dir: Path) -> None:
     answers: dict[str, list] = {}
     for row in rows:
-        prepared, result = by_key.get((row.student, row.assignment), (None, None))
+        prepared, result, folder = by_key.get((row.student, row.assignment), (None, None, None))
         name = row.assignment or "submission"
         page = feedback.render(row, prepared, result)
-        feedback.write(out_dir / "feedback" / row.student / name / f"{name}.html", page)
+        target = out_dir / "feedback" / row.student / name
+        feedback.write(target / f"{name}.html", page)
+        for extra in NBGRADER_FILES if folder else ():  # `nbgrader release_feedback` reads them
+            if (Path(folder) / extra).is_file():
+                (target / extra).write_bytes((Path(folder) / extra).read_bytes()[:1000])
         if prepared is not None:
             answers.setdefault(row.assignment, []).append((row.student, prepared.notebook))
     for assignment, entries in answers.items():
