@@ -331,7 +331,7 @@ def plot_figure1(logs: dict):
         ax.set_ylabel("sigmoid input")
         ax.set_title(f"{title}: one last-layer sigmoid input")
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize=9)
+    axes[1].legend(loc="upper right", fontsize=9)   # the same line styles in (c)
     unit = logs["settings"]["watch_unit"]
     fig.suptitle("Replication of Ioffe & Szegedy (2015), Figure 1, on 4,000 MNIST training "
                  f"images (percentiles of unit {unit} of the third hidden layer over the test set)",
