@@ -69,8 +69,9 @@ def check_normalize(student, seed=0, hidden=False):
     Cases: (N, D) batches over axis 0 and axis 1, feature maps over the axes of batch,
     layer and instance norm, negative and unordered axes, all axes, float32, a square
     matrix, an eps argument, large offsets, non-contiguous input; an axis out of range
-    (ValueError). With ``hidden=True``: more shapes (a 5-D grouped array, a 1-D vector)
-    and the properties of the output (mean 0 and variance var / (var + eps) per slice).
+    (ValueError). With ``hidden=True``: more shapes (a 5-D grouped array, a 1-D vector),
+    a cross-check with torch's batch_norm, and the properties of the output (mean 0 and
+    variance var / (var + eps) per slice).
     """
     seed, rng = make_rng(seed)
     cases = [
@@ -127,6 +128,15 @@ def check_normalize(student, seed=0, hidden=False):
     expect_raises(student, rng.normal(size=(4, 3)), (2,), case=bad, name="normalize",
                   why="a 2-D array has no axis 2")
     if hidden:
+        import torch
+        import torch.nn.functional as F
+
+        x = _images(rng, 6, 3, 4, 5)
+        case = Case("cross-check with torch.nn.functional.batch_norm (training mode)", seed,
+                    {"x.shape": x.shape, "axes": (0, 2, 3)})
+        got = call_student(student, x, (0, 2, 3), case=case, name="normalize")
+        expected = F.batch_norm(torch.from_numpy(x), None, None, training=True).numpy()
+        expect_array(got, expected, case=case, what="the normalized array (compared with torch)")
         x = _images(rng, 5, 3, 4, 4)
         case = Case("property: mean 0 and variance var / (var + eps) over the axes", seed,
                     {"x.shape": x.shape, "axes": (0, 2, 3), "eps": 0.1})
@@ -162,7 +172,8 @@ def check_layer_norm(student, seed=0, hidden=False):
     Cases: random batches, float32, a single example (N = 1), D = 1, a square batch (so that
     statistics over the wrong axis or without keepdims still broadcast), a small variance,
     an eps argument, large offsets, non-contiguous input; a 1-D input and a gamma of the
-    wrong length (ValueError). With ``hidden=True``: more shapes and the property that each
+    wrong length (ValueError). With ``hidden=True``: more shapes, a cross-check with
+    torch's ``F.layer_norm`` and the property that each
     example is normalized on its own (its output does not depend on the rest of the batch).
     """
     seed, rng = make_rng(seed)
@@ -213,8 +224,16 @@ def check_layer_norm(student, seed=0, hidden=False):
     expect_raises(student, rng.normal(size=(4, 3)), np.ones(4), np.zeros(3), case=bad,
                   name="layer_norm", why="gamma needs one entry per feature")
     if hidden:
+        import torch
+        import torch.nn.functional as F
+
         x = _vectors(rng, 6, 5)
         gamma, beta = rng.uniform(0.5, 2, 5), rng.uniform(-1, 1, 5)
+        case = Case("cross-check with torch.nn.functional.layer_norm", seed, {"x.shape": x.shape})
+        got = call_student(student, x, gamma, beta, case=case, name="layer_norm")
+        t = torch.from_numpy
+        expect_array(got, F.layer_norm(t(x), (5,), t(gamma), t(beta)).numpy(), case=case,
+                     what="layer_norm's output (compared with F.layer_norm)")
         case = Case("property: each example is normalized on its own", seed,
                     {"x.shape": x.shape})
         full = np.asarray(call_student(student, x, gamma, beta, case=case, name="layer_norm"))
@@ -234,7 +253,8 @@ def check_instance_norm(student, seed=0, hidden=False):
 
     Cases: random maps, float32, N = 1, C = 1, non-square maps, (N, C) = (H, W) (so that
     statistics without keepdims still broadcast), an eps argument, large offsets,
-    non-contiguous input; a 3-D input (ValueError). With ``hidden=True``: more shapes and
+    non-contiguous input; a 3-D input (ValueError). With ``hidden=True``: more shapes, a
+    cross-check with torch's ``F.instance_norm`` and
     the property that each image is normalized on its own.
     """
     seed, rng = make_rng(seed)
@@ -282,7 +302,15 @@ def check_instance_norm(student, seed=0, hidden=False):
     expect_raises(student, rng.normal(size=(3, 4, 4)), case=one, name="instance_norm",
                   why="x must have 4 dimensions (N, C, H, W)")
     if hidden:
+        import torch
+        import torch.nn.functional as F
+
         x = _images(rng, 5, 3, 4, 4)
+        case = Case("cross-check with torch.nn.functional.instance_norm", seed,
+                    {"x.shape": x.shape})
+        got = call_student(student, x, case=case, name="instance_norm")
+        expect_array(got, F.instance_norm(torch.from_numpy(x)).numpy(), case=case,
+                     what="instance_norm's output (compared with F.instance_norm)")
         case = Case("property: each image is normalized on its own", seed, {"x.shape": x.shape})
         full = np.asarray(call_student(student, x, case=case, name="instance_norm"))
         alone = call_student(student, x[2:3], case=case, name="instance_norm")
@@ -342,7 +370,8 @@ def check_group_norm(student, seed=0, hidden=False):
     Cases: groups of 2 and 4 channels, G = 1 (layer norm over (C, H, W)), G = C (instance
     norm), float32, N = 1, W = C (so gamma broadcast along W still runs), an eps argument,
     large offsets, non-contiguous input; a num_groups that does not divide C and a 3-D
-    input (ValueError). With ``hidden=True``: more shapes and the property that each
+    input (ValueError). With ``hidden=True``: more shapes, a cross-check with torch's
+    ``F.group_norm`` for every group count of 12 channels, and the property that each
     image is normalized on its own.
     """
     seed, rng = make_rng(seed)
@@ -389,6 +418,19 @@ def check_group_norm(student, seed=0, hidden=False):
     expect_raises(student, x[0], np.ones(6), np.zeros(6), 2, case=rank, name="group_norm",
                   why="x must have 4 dimensions (N, C, H, W)")
     if hidden:
+        import torch
+        import torch.nn.functional as F
+
+        x = _images(rng, 4, 12, 3, 3)
+        gamma, beta = rng.uniform(0.5, 2, 12), rng.uniform(-1, 1, 12)
+        t = torch.from_numpy
+        for g in (1, 2, 3, 4, 6, 12):
+            case = Case("cross-check with torch.nn.functional.group_norm", seed,
+                        {"x.shape": x.shape, "num_groups": g})
+            got = call_student(student, x, gamma, beta, g, case=case, name="group_norm")
+            expect_array(got, F.group_norm(t(x), g, t(gamma), t(beta)).numpy(), case=case,
+                         what="group_norm's output (compared with F.group_norm)",
+                         mistakes=_group_mistakes(x, gamma, beta, g, 1e-5))
         x = _images(rng, 4, 6, 3, 3)
         gamma, beta = rng.uniform(0.5, 2, 6), rng.uniform(-1, 1, 6)
         case = Case("property: each image is normalized on its own", seed, {"x.shape": x.shape})

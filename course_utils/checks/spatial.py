@@ -174,8 +174,9 @@ def check_spatial_batchnorm_forward(student, seed=0, hidden=False):
     Cases: random feature maps, float32, C = 1, N = 1, 1 x 1 maps, W = C (so that gamma
     broadcast along the wrong axis shows), a small variance, an eps argument, large
     offsets, non-contiguous input; an effective batch of one and a 2-D input (ValueError).
-    With ``hidden=True``: more shapes and the properties of the output (per-channel mean
-    beta, agreement with the 2-D forward pass on the rows).
+    With ``hidden=True``: more shapes, a cross-check with ``torch.nn.BatchNorm2d`` in
+    training mode, and two properties of the output: each channel's mean is beta, and a
+    channel's output does not depend on the other channels.
     """
     seed, rng = make_rng(seed)
     name = "spatial_batchnorm_forward"
@@ -200,7 +201,30 @@ def check_spatial_batchnorm_forward(student, seed=0, hidden=False):
         _forward_properties(student, seed, rng)
 
 
+def _torch_batchnorm2d(x, gamma, beta, eps=1e-5):
+    """torch.nn.BatchNorm2d in training mode, float64, with the given gamma and beta."""
+    import torch
+
+    bn = torch.nn.BatchNorm2d(x.shape[1], eps=eps).double().train()
+    with torch.no_grad():
+        bn.weight.copy_(torch.from_numpy(np.asarray(gamma, dtype=np.float64)))
+        bn.bias.copy_(torch.from_numpy(np.asarray(beta, dtype=np.float64)))
+    return bn
+
+
 def _forward_properties(student, seed, rng):
+    import torch
+
+    x = _images(rng, 5, 4, 3, 6)
+    gamma, beta = rng.uniform(0.5, 2, 4), rng.uniform(-1, 1, 4)
+    case = Case("cross-check with torch.nn.BatchNorm2d in training mode", seed,
+                {"x.shape": x.shape})
+    out, _ = expect_tuple(call_student(student, x, gamma, beta, case=case,
+                                       name="spatial_batchnorm_forward"), 2, case=case,
+                          name="spatial_batchnorm_forward", what="(out, cache)")
+    expected = _torch_batchnorm2d(x, gamma, beta)(torch.from_numpy(x)).detach().numpy()
+    expect_array(out, expected, case=case, what="out (compared with BatchNorm2d)")
+
     x = _images(rng, 4, 3, 6, 5)
     gamma, beta = rng.uniform(0.5, 2, 3), rng.uniform(-1, 1, 3)
     case = Case("property: each channel's mean over (N, H, W) equals beta", seed,
@@ -317,7 +341,8 @@ def check_spatial_batchnorm_backward(student, seed=0, hidden=False):
     The cache comes from the course's reference ``spatial_batchnorm_forward`` (documented in
     the notebook), so this check does not depend on the student's forward pass. Cases as
     for the forward pass; a dout whose shape differs from the cached input's (ValueError).
-    With ``hidden=True``: more shapes and the properties sum(dx) = 0 and
+    With ``hidden=True``: more shapes, a cross-check with autograd through
+    ``torch.nn.BatchNorm2d``, and the properties sum(dx) = 0 and
     sum(dx * x_hat) = 0 per channel.
     """
     seed, rng = make_rng(seed)
@@ -352,6 +377,25 @@ def check_spatial_batchnorm_backward(student, seed=0, hidden=False):
 
 
 def _backward_properties(student, seed, rng):
+    import torch
+
+    x = _images(rng, 3, 4, 5, 2)
+    gamma, beta = rng.uniform(0.5, 2, 4), rng.uniform(-1, 1, 4)
+    _, cache = ref.spatial_batchnorm_forward(x, gamma, beta)
+    dout = rng.normal(size=x.shape)
+    case = Case("cross-check with autograd through torch.nn.BatchNorm2d (training mode)", seed,
+                {"dout.shape": x.shape})
+    dx, dgamma, dbeta = expect_tuple(call_student(student, dout, cache, case=case,
+                                                  name="spatial_batchnorm_backward"), 3,
+                                     case=case, name="spatial_batchnorm_backward",
+                                     what="(dx, dgamma, dbeta)")
+    bn = _torch_batchnorm2d(x, gamma, beta)
+    x_t = torch.from_numpy(x).requires_grad_()
+    bn(x_t).backward(torch.from_numpy(dout))
+    expect_array(dx, x_t.grad.numpy(), case=case, what="dx (compared with autograd)")
+    expect_array(dgamma, bn.weight.grad.numpy(), case=case, what="dgamma (compared with autograd)")
+    expect_array(dbeta, bn.bias.grad.numpy(), case=case, what="dbeta (compared with autograd)")
+
     x = _images(rng, 5, 3, 4, 6)
     # eps = 1e-12: sum(dx * x_hat) = 0 holds exactly only as eps -> 0 (then sum(x_hat**2) = m)
     _, cache = ref.spatial_batchnorm_forward(x, rng.uniform(0.5, 2, 3), rng.uniform(-1, 1, 3),
@@ -464,8 +508,9 @@ def check_fold_batchnorm(student, seed=0, hidden=False):
     Cases: convolution weights with and without a bias (None means 0), a linear layer's
     weight, C_in = C_out (so a fold over the wrong axis shows), float32, C_out = 1, a 1-D
     convolution, a large running mean, an eps argument, non-contiguous weights; per-channel
-    vectors of the wrong length (ValueError). With ``hidden=True``: more shapes, and the
-    folded layer run on data must equal the layer followed by inference-mode BN.
+    vectors of the wrong length (ValueError). With ``hidden=True``: more shapes, a
+    cross-check with ``torch.nn.utils.fusion.fuse_conv_bn_weights``, and the folded layer
+    run on data must equal the layer followed by inference-mode BN.
     """
     seed, rng = make_rng(seed)
     name = "fold_batchnorm"
@@ -504,6 +549,24 @@ def check_fold_batchnorm(student, seed=0, hidden=False):
 
 def _fold_properties(student, seed, rng):
     """Running the folded layer equals the layer followed by batch norm in inference mode."""
+    import torch
+    from torch.nn.utils.fusion import fuse_conv_bn_weights
+
+    c_out = 6
+    w, b = rng.normal(size=(c_out, 3, 3, 3)), rng.normal(size=c_out)
+    vectors = [rng.uniform(0.5, 2, c_out), rng.normal(size=c_out), rng.normal(size=c_out) * 3,
+               rng.uniform(0.2, 3, c_out)]     # gamma, beta, running mean, running var
+    case = Case("cross-check with torch.nn.utils.fusion.fuse_conv_bn_weights", seed,
+                {"weight.shape": w.shape})
+    got_w, got_b = expect_tuple(call_student(student, w, b, *vectors, case=case,
+                                             name="fold_batchnorm"), 2, case=case,
+                                name="fold_batchnorm", what="(weight, bias)")
+    t = torch.from_numpy
+    exp_w, exp_b = fuse_conv_bn_weights(t(w), t(b), t(vectors[2]), t(vectors[3]), 1e-5,
+                                        t(vectors[0]), t(vectors[1]))
+    expect_array(got_w, exp_w.detach().numpy(), case=case, what="the folded weight")
+    expect_array(got_b, exp_b.detach().numpy(), case=case, what="the folded bias")
+
     c_in, c_out, eps = 5, 4, 1e-5
     w, b = rng.normal(size=(c_out, c_in)), rng.normal(size=c_out)
     gamma, beta = rng.uniform(0.5, 2, c_out), rng.normal(size=c_out)
