@@ -32,6 +32,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 INTERRUPT_GRACE = 5.0
 UNRESPONSIVE = "the kernel did not stop when interrupted at the time limit and was shut down"
 MAX_TEXT = 20_000
+MAX_MESSAGE = 512 * 2**20
 
 
 class KernelGone(BaseException):
@@ -77,6 +78,9 @@ class KernelSession:
                                      start_new_session=True)
         client = BlockingKernelClient(connection_file=str(self.connection_file))
         client.load_connection_file()
+        # a message larger than this from the kernel drops the connection instead of the
+        # grader's memory (the sockets are made from this context's defaults)
+        client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
         client.start_channels(hb=False)
         self.client = client
         deadline = time.monotonic() + timeout

@@ -1,8 +1,9 @@
 """Grade one notebook: a kernel for the student's cells, the grader's checks for the tests.
 
 ``grade_notebook(job)`` is one step of the pipeline; ``python -m autograder.worker`` runs it
-for job after job (one JSON line in, one out), so the course's checks are imported once
-per worker, before any student code runs, not once per notebook.
+for job after job (one JSON line in, one out). The course's checks are imported once per
+worker, before any student code runs; each notebook is then graded in a fork of the worker,
+so one student's grading leaves nothing behind for the next.
 
 For each cell of the prepared notebook, in the student's order:
 - a student cell runs in the kernel (its errors are kept for the feedback);
@@ -152,23 +153,56 @@ def _gone(session: KernelSession, exc) -> tuple[str, str]:
     return "kernel died", "the kernel died"
 
 
+def _grade_in_a_fork(job: dict) -> dict:
+    """Grade one notebook in a fork of this worker, so that nothing of one student's grading
+    (the checks' module state, caches) can reach the next student's."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: grade, answer through the pipe, leave without cleanup handlers
+        os.close(read_end)
+        code = 0
+        try:
+            procs.become_subreaper()  # not inherited across fork
+            try:
+                result = grade_notebook(job)
+            except Exception:  # a bug in the grader: say so
+                result = {"cells": [], "problem": "grader error", "notes": [],
+                          "error": traceback.format_exc()[-4000:]}
+            with os.fdopen(write_end, "w", encoding="utf-8") as out:
+                out.write(json.dumps(result))
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as answer:
+        text = answer.read()
+    os.waitpid(pid, 0)
+    procs.kill_all(procs.descendants(os.getpid()))
+    procs.reap()
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"cells": [], "problem": "grader error", "notes": [],
+                "error": "the grading process ended without an answer"}
+
+
 def main() -> int:
     """Grade jobs from stdin, one JSON line each; answer on the original stdout."""
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything else printed goes to stderr, never into the protocol
     procs.become_subreaper()
-    import course_utils.checks  # noqa: F401 - the trusted checks, imported before any student code
+    # the trusted checks (and torch, which some use), imported once, before any student code
+    import course_utils.checks  # noqa: F401
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
 
     for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            result = grade_notebook(json.loads(line))
-        except Exception:  # a bug in the grader: say so, keep serving
-            result = {"cells": [], "problem": "grader error", "notes": [],
-                      "error": traceback.format_exc()[-4000:]}
-        protocol.write(json.dumps(result) + "\n")
-        protocol.flush()
+        if line.strip():
+            protocol.write(json.dumps(_grade_in_a_fork(json.loads(line))) + "\n")
+            protocol.flush()
     return 0
 
 
