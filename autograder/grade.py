@@ -36,7 +36,8 @@ NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 
 @dataclass
 class Settings:
-    workers: int = max(1, min(4, os.cpu_count() or 1))
+    workers: int = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                              else os.cpu_count() or 1))
     timeout: float = 300.0            # seconds per cell
     notebook_timeout: float = 1800.0  # seconds per notebook, kernel start included
     memory_mb: int = 4096             # address space of a kernel and all it starts
