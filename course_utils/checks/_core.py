@@ -13,6 +13,7 @@ becomes a ``CheckFailure`` (an ``AssertionError``) with a message.
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import secrets
 import sys
@@ -96,11 +97,17 @@ class _Tripwire:
             return
         if event == "call":
             code = frame.f_code
+            if not code.co_flags & inspect.CO_OPTIMIZED:
+                return  # a module or class body running at import time, not a call
             if code.co_filename.startswith(_REFERENCE_DIR) and not code.co_name.startswith("_"):
                 self.hits.append(f"course_utils.reference ({code.co_name})")
             else:
                 module = frame.f_globals.get("__name__", "") or ""
                 self._match(module, code.co_name)
+                # a method of a forbidden class: StandardScaler.fit -> StandardScaler
+                owner = getattr(code, "co_qualname", code.co_name).split(".")[0]
+                if owner != code.co_name:
+                    self._match(module, owner)
         elif event == "c_call":
             module = getattr(arg, "__module__", None) or ""
             self_obj = getattr(arg, "__self__", None)
