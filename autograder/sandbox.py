@@ -186,7 +186,7 @@ def kernel_command(layout: Layout, connection_file: Path, settings: dict,
 def detect(want: bool | None = None) -> Status:
     """Can this machine sandbox kernels? ``want``: True (required), False (off), None (auto)."""
     if want is False:
-        return Status(False, "sandbox: OFF (--no-sandbox). " + _missing())
+        return Status(False, "WARNING sandbox: OFF (--no-sandbox). " + _missing())
     bwrap = shutil.which("bwrap")
     problem = None
     if bwrap is None:
@@ -201,7 +201,7 @@ def detect(want: bool | None = None) -> Status:
                             "no other students' work, nothing outside its own folder)", bwrap)
     if want:
         raise RuntimeError(f"--sandbox was asked for but is not available: {problem}")
-    return Status(False, f"sandbox: OFF ({problem}). " + _missing())
+    return Status(False, f"WARNING sandbox: OFF ({problem}). " + _missing())
 
 
 def _missing() -> str:

@@ -60,10 +60,9 @@ def _leftovers(kernel_pid: int | None) -> list[int]:
 
 
 def grade_notebook(job: dict) -> dict:
+    """Run one prepared notebook (a job from ``grade``) and judge its test cells."""
     settings = job["settings"]
     started = time.monotonic()
-    notebook_deadline = started + settings["notebook_timeout"]
-    results, notes, problem = [], [], None
     with tempfile.TemporaryDirectory(prefix="bn-grade-") as tmp:
         layout = sandbox.Layout(Path(tmp) / "work", Path(tmp) / "kernel",
                                 [Path(p) for p in settings.get("hide", [])])
@@ -72,78 +71,110 @@ def grade_notebook(job: dict) -> dict:
         connection = layout.kernel_dir / "connection.json"
         command = sandbox.kernel_command(layout, connection, settings, settings["sandbox"],
                                          settings.get("bwrap"))
-        session = KernelSession(command, connection)
-        replay = Replay(session, settings["reference_dir"])
-        namespace: dict = {}
-        key = bytes.fromhex(job["key"])
-        steps = list(job["cells"])
+        run = _Run(job, KernelSession(command, connection), started)
         try:
-            session.start(min(STARTUP_TIMEOUT, settings["notebook_timeout"]))
+            run.all_cells()
+        finally:
+            run.finish()
+    return {"cells": run.results, "problem": run.problem, "notes": run.notes,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+class _Run:
+    """One notebook's cells, in order, each against its deadline."""
+
+    def __init__(self, job: dict, session: KernelSession, started: float):
+        self.job, self.session = job, session
+        self.settings = job["settings"]
+        self.notebook_deadline = started + self.settings["notebook_timeout"]
+        self.replay = Replay(session, self.settings["reference_dir"])
+        self.namespace: dict = {}  # the grader's names, shared by the notebook's test cells
+        self.results: list[dict] = []
+        self.notes: list[str] = []
+        self.problem: str | None = None
+
+    def all_cells(self) -> None:
+        steps = self.job["cells"]
+        try:
+            self.session.start(min(STARTUP_TIMEOUT, self.settings["notebook_timeout"]))
         except KernelGone as exc:
-            problem, stop = "kernel died", f"the kernel did not start ({exc})"
-            steps, results = [], [_cell(s, message=f"did not run: {stop}") for s in steps
-                                   if s["kind"] == "test"]
-            notes.append(stop)
+            self.problem = "kernel died"
+            self._skip(steps, f"the kernel did not start ({exc})", "no cell ran")
+            return
         for n, step in enumerate(steps):
-            now = time.monotonic()
-            deadline = min(now + settings["timeout"], notebook_deadline)
-            notebook_bound = deadline == notebook_deadline
             where = step.get("grade_id") or f"cell {step['index'] + 1}"
-            stop = None
-            if now >= notebook_deadline:
-                problem, stop = "time limit", "the notebook time limit was reached"
-            elif step["kind"] == "code":
-                try:
-                    done = session.execute(step["source"], deadline)
-                    if done.error:
-                        results.append(_cell(step, error=list(done.error)))
-                except TimeLimit:
-                    results.append(_cell(step, error=["TimeLimit", "the cell ran past the "
-                                                      "time limit and was interrupted"]))
-                    if notebook_bound:
-                        problem, stop = "time limit", "the notebook time limit was reached"
-                    else:
-                        problem = "time limit"
-                        notes.append(f"{where} ran past the per-cell time limit")
-                except KernelGone as exc:
-                    problem, stop = _gone(session, exc)
-                    results.append(_cell(step, error=["KernelGone", stop]))
-            else:
-                label = f"{job['student']}/{job['assignment']}/{step.get('grade_id')}"
-                try:
-                    verdict = run_test_cell(replay, step["source"], namespace, job["imports"],
-                                            deadline, key, label)
-                except HarnessError as exc:
-                    verdict = None
-                    results.append(_cell(step, message=f"not graded: {exc}"))
-                if verdict is not None:
-                    points = step["points"] if verdict.passed else 0.0
-                    results.append(_cell(step, passed=verdict.passed, points=points,
-                                         message=verdict.message, output=verdict.output))
-                    if verdict.problem == "time limit":
-                        problem = "time limit"
-                        if notebook_bound:
-                            stop = "the notebook time limit was reached"
-                        else:
-                            notes.append(f"{where} ran past the per-cell time limit")
-                    elif verdict.problem == "kernel gone":
-                        problem, stop = _gone(session, None)
+            now = time.monotonic()
+            if now >= self.notebook_deadline:
+                self.problem = "time limit"
+                self._skip(steps[n:], f"the notebook time limit was reached before {where}",
+                           "it and the cells after it did not run")
+                return
+            deadline = min(now + self.settings["timeout"], self.notebook_deadline)
+            run = self._code if step["kind"] == "code" else self._test
+            stop = run(step, deadline, where, deadline == self.notebook_deadline)
             if stop:
-                notes.append(f"{stop} in {where}; the cells after it did not run")
-                for later in steps[n + 1:]:
-                    if later["kind"] == "test":
-                        results.append(_cell(later, message=f"did not run: {stop} in {where}"))
-                break
-        # processes the notebook left behind (counted only while its kernel still runs)
+                self._skip(steps[n + 1:], f"{stop} in {where}")
+                return
+
+    def _skip(self, steps, why: str, rest: str = "the cells after it did not run") -> None:
+        """The cells that will not run: their test cells score 0, with the reason."""
+        self.notes.append(f"{why}; {rest}")
+        self.results += [_cell(s, message=f"did not run: {why}") for s in steps
+                         if s["kind"] == "test"]
+
+    def _timed_out(self, where: str, notebook_bound: bool) -> str | None:
+        self.problem = "time limit"
+        if notebook_bound:
+            return "the notebook time limit was reached"
+        self.notes.append(f"{where} ran past the per-cell time limit")
+        return None
+
+    def _code(self, step, deadline, where, notebook_bound) -> str | None:
+        """A student's cell, in the kernel; its error (if any) is kept for the feedback."""
+        try:
+            done = self.session.execute(step["source"], deadline)
+        except TimeLimit:
+            self.results.append(_cell(step, error=["TimeLimit", "the cell ran past the time "
+                                                   "limit and was interrupted"]))
+            return self._timed_out(where, notebook_bound)
+        except KernelGone as exc:
+            self.problem, stop = _gone(self.session, exc)
+            self.results.append(_cell(step, error=["KernelGone", stop]))
+            return stop
+        if done.error:
+            self.results.append(_cell(step, error=list(done.error)))
+        return None
+
+    def _test(self, step, deadline, where, notebook_bound) -> str | None:
+        """A test cell, judged here against the student's objects in the kernel."""
+        job = self.job
+        label = f"{job['student']}/{job['assignment']}/{step.get('grade_id')}"
+        try:
+            verdict = run_test_cell(self.replay, step["source"], self.namespace, job["imports"],
+                                    deadline, bytes.fromhex(job["key"]), label)
+        except HarnessError as exc:
+            self.results.append(_cell(step, message=f"not graded: {exc}"))
+            return None
+        self.results.append(_cell(step, passed=verdict.passed, message=verdict.message,
+                                  output=verdict.output,
+                                  points=step["points"] if verdict.passed else 0.0))
+        if verdict.problem == "time limit":
+            return self._timed_out(where, notebook_bound)
+        if verdict.problem == "kernel gone":
+            self.problem, stop = _gone(self.session, None)
+            return stop
+        return None
+
+    def finish(self) -> None:
+        """Stop the kernel and everything it started; note what it had left running."""
+        session = self.session
         leftover = _leftovers(session.proc.pid) if session.alive() else []
         session.shutdown()
         procs.kill_all(procs.descendants(os.getpid()))
         procs.reap()
         if leftover:
-            notes.append(f"left {len(leftover)} process(es) running after its last cell; "
-                         "they were stopped")
-    return {"cells": results, "problem": problem, "notes": notes,
-            "seconds": round(time.monotonic() - started, 2)}
+            self.notes.append(f"left {len(leftover)} process(es) running after its last cell; "
+                              "they were stopped")
 
 
 def _gone(session: KernelSession, exc) -> tuple[str, str]:
