@@ -106,7 +106,8 @@ _PROMPTS = "[...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].
 
 def _run_all(page, expect_error=False):
     """Run > Run All Cells, as a learner would, and wait until the run has finished."""
-    page.locator(".jp-Cell").first.click()  # the notebook has focus: its commands are enabled
+    # give the notebook focus (its commands are enabled then) without following a link
+    page.locator(".jp-CodeCell .jp-InputArea-prompt").first.click()
     page.click(".lm-MenuBar-itemLabel:text-is('Run')")
     item = page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel:text-is('Run All Cells')")
     item.wait_for(timeout=30_000)
