@@ -74,6 +74,9 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
     output = Path(output or (DEMO_OUTPUT if submissions == DEMO_CLASS.resolve()
                              else DEFAULT_OUTPUT)).resolve()
     out_dir = output.parent
+    if out_dir == submissions or submissions in out_dir.parents:
+        raise ValueError(f"write the grades outside the submissions folder (not {output}): "
+                         "the next run would take its feedback folders for students")
     status = sandbox.detect(settings.sandbox)
     log(status.message)
     found, ignored = collecting.collect(submissions)

@@ -101,6 +101,15 @@ def test_the_command_line_explains_a_wrong_folder():
     assert "Traceback" not in done.stderr
 
 
+def test_grades_are_never_written_among_the_submissions(tmp_path):
+    (tmp_path / "class").mkdir()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"),
+                           "-o", str(tmp_path / "class" / "grades.csv")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "outside the submissions folder" in done.stderr
+    assert list((tmp_path / "class").iterdir()) == []
+
+
 def test_rows_are_sorted_and_every_field_is_written(tmp_path):
     rows = [report.Row("bob", A, 1.0, 5.0, "", 2.0, 1.0), report.Row("ann", A, status="missing notebook")]
     report.write_csv(rows, tmp_path / "g.csv")
