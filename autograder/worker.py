@@ -152,8 +152,10 @@ class _Run:
         try:
             verdict = run_test_cell(self.replay, step["source"], self.namespace, job["imports"],
                                     deadline, bytes.fromhex(job["key"]), label)
-        except HarnessError as exc:
+        except HarnessError as exc:  # only the submission can have broken it: it scores 0
             self.results.append(_cell(step, message=f"not graded: {exc}"))
+            self.notes.append(f"{where}: the kernel's grading harness did not answer "
+                              "(removed or broken by the submission?)")
             return None
         self.results.append(_cell(step, passed=verdict.passed, message=verdict.message,
                                   output=verdict.output,
