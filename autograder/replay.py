@@ -39,7 +39,7 @@ import warnings
 import numpy as np
 
 from . import wire
-from .kernel import KernelGone, TimeLimit
+from .kernel import HarnessError, KernelGone, TimeLimit
 
 GENERATOR_METHODS = {
     "random", "integers", "uniform", "normal", "standard_normal", "choice", "permutation",
@@ -393,7 +393,8 @@ def run_test_cell(replay: Replay, source: str, namespace: dict, imports: dict[st
     """Execute a test cell's source here, its student names bound to proxies; judge it.
 
     ``namespace`` persists across a notebook's test cells (the grader's own names).
-    ``problem`` in the verdict is "time limit" or "kernel gone" when that stopped it.
+    ``problem`` in the verdict is "time limit", "kernel gone" or "harness" (the kernel's
+    harness did not answer) when that stopped it.
     """
     replay.deadline = deadline
     replay.stderr = ""
@@ -417,6 +418,8 @@ def run_test_cell(replay: Replay, source: str, namespace: dict, imports: dict[st
                        "time limit")
     except KernelGone as exc:
         return Verdict(False, f"did not finish: {exc}", out.getvalue(), "kernel gone")
+    except HarnessError as exc:  # only the submission can have broken it
+        return Verdict(False, f"not graded: {exc}", out.getvalue(), "harness")
     except AssertionError as exc:  # a check's CheckFailure: its message is the feedback
         return Verdict(False, f"{type(exc).__name__}: {exc}", out.getvalue())
     except BaseException as exc:  # noqa: BLE001 - any other error fails the cell, with its name

@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 
 from . import procs, sandbox
-from .kernel import UNRESPONSIVE, HarnessError, KernelGone, KernelSession, TimeLimit
+from .kernel import UNRESPONSIVE, KernelGone, KernelSession, TimeLimit
 from .replay import Replay, run_test_cell
 
 STARTUP_TIMEOUT = 120.0
@@ -149,14 +149,8 @@ class _Run:
         """A test cell, judged here against the student's objects in the kernel."""
         job = self.job
         label = f"{job['student']}/{job['assignment']}/{step.get('grade_id')}"
-        try:
-            verdict = run_test_cell(self.replay, step["source"], self.namespace, job["imports"],
-                                    deadline, bytes.fromhex(job["key"]), label)
-        except HarnessError as exc:  # only the submission can have broken it: it scores 0
-            self.results.append(_cell(step, message=f"not graded: {exc}"))
-            self.notes.append(f"{where}: the kernel's grading harness did not answer "
-                              "(removed or broken by the submission?)")
-            return None
+        verdict = run_test_cell(self.replay, step["source"], self.namespace, job["imports"],
+                                deadline, bytes.fromhex(job["key"]), label)
         self.results.append(_cell(step, passed=verdict.passed, message=verdict.message,
                                   output=verdict.output,
                                   points=step["points"] if verdict.passed else 0.0))
@@ -165,6 +159,9 @@ class _Run:
         if verdict.problem == "kernel gone":
             self.problem, stop = _gone(self.session, None)
             return stop
+        if verdict.problem == "harness":  # the submission removed or broke it: scores 0
+            self.notes.append(f"{where}: the kernel's grading harness did not answer "
+                              "(removed or broken by the submission?)")
         return None
 
     def finish(self) -> None:

@@ -58,6 +58,20 @@ def test_a_notebook_that_runs_too_long_in_total_is_stopped(tmp_path):
     assert len(tests) == 2 and all(c["message"].startswith("did not run") for c in tests)
 
 
+def test_a_submission_that_removes_the_grading_harness_gains_nothing(tmp_path):
+    """Does deleting the kernel's harness (right answers or not) score 0 and get flagged?"""
+    nb = demo.notebook(right=("batchnorm_forward", "identity_params"),
+                       after_forward="del __bn_grader__  # noqa: F821")
+    folder = tmp_path / "class" / "harness-remover" / A
+    folder.mkdir(parents=True)
+    cells.write(nb, folder / f"{A}.ipynb")
+    outcome = grade(tmp_path / "class", tmp_path / "out" / "grades.csv",
+                    Settings(workers=1, timeout=60, notebook_timeout=300), log=lambda *a: None)
+    row = outcome.rows[0]
+    assert row.csv_dict()["score"] == "0", row
+    assert any("grading harness did not answer" in n for n in row.notes), row.notes
+
+
 FAKE_WORKER = textwrap.dedent("""
     import json, os, sys, time
     for line in sys.stdin:
