@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 START_NOTEBOOK ?= notebooks/00_index.ipynb
 
-.PHONY: lab test setup generate site clean-venv
+.PHONY: lab test setup system-deps generate site clean-venv
 
 setup: $(STAMP)
 
@@ -24,7 +24,13 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(START_NOTEBOOK)
 
-test: $(STAMP)
+# system packages: the grader's sandbox (bubblewrap) and, for the browser tests, chromium;
+# installed when possible (root with apt-get), otherwise the scripts say what is missing
+system-deps:
+	@bash scripts/system-deps.sh
+	@bash scripts/browser-deps.sh
+
+test: $(STAMP) system-deps
 	$(PY) -m pytest
 
 generate: $(STAMP)
