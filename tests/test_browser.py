@@ -140,22 +140,22 @@ def test_solution_runs_in_the_browser_with_figures_widgets_and_no_error(browser,
     sliders = page.locator(".widget-slider")
     assert sliders.count() >= 3  # gamma, beta, batch size
 
-    # moving the batch-size slider redraws the demo's figure
-    demo = page.locator(".jp-CodeCell", has_text="interactive_batch_noise()")
-    figure = demo.locator(".jp-RenderedImage img").first
-    before = figure.get_attribute("src")
-    handle = demo.locator(".noUi-handle").first
-    handle.scroll_into_view_if_needed()
-    box = handle.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 120, box["y"] + box["height"] / 2, steps=8)
-    page.mouse.up()
-    page.wait_for_function("([b, n]) => { const imgs = [...document.querySelectorAll("
-                           "'.jp-CodeCell')].filter(c => c.innerText.includes(n))[0]"
-                           ".querySelectorAll('.jp-RenderedImage img'); "
-                           "return imgs.length > 0 && imgs[0].src !== b; }",
-                           arg=[before, "interactive_batch_noise()"], timeout=30_000)
+    # moving a slider redraws its demo's figure, in both demos
+    for demo_call in ("interactive_gamma_beta()", "interactive_batch_noise()"):
+        demo = page.locator(".jp-CodeCell", has_text=demo_call)
+        before = demo.locator(".jp-RenderedImage img").first.get_attribute("src")
+        handle = demo.locator(".noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        box = handle.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 120, box["y"] + box["height"] / 2, steps=8)
+        page.mouse.up()
+        page.wait_for_function("([b, n]) => { const imgs = [...document.querySelectorAll("
+                               "'.jp-CodeCell')].filter(c => c.innerText.includes(n))[0]"
+                               ".querySelectorAll('.jp-RenderedImage img'); "
+                               "return imgs.length > 0 && imgs[0].src !== b; }",
+                               arg=[before, demo_call], timeout=30_000)
     _shot(page, "03_solution_widget_moved.png")
 
     histogram = images.nth(0)
