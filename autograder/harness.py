@@ -20,6 +20,7 @@ import os
 import sys
 import traceback
 import warnings
+from inspect import CO_OPTIMIZED
 
 import numpy as np
 
@@ -187,21 +188,25 @@ class Harness:
             return ""
 
     def _profile(self, frame, event, arg):
+        """Record (module, name, qualified name, from the reference?) of each call, once."""
         calls = self._calls
         if calls is None or len(calls) >= MAX_CALLS:
             return
         if event == "call":
             code = frame.f_code
-            if code.co_filename.startswith(REFERENCE_DIR):
-                calls[("reference", code.co_name)] = None
-            else:
-                calls[(str(frame.f_globals.get("__name__", "") or ""), code.co_name)] = None
+            if not code.co_flags & CO_OPTIMIZED:
+                return  # a module or class body (an import), not a call
+            module = str(frame.f_globals.get("__name__", "") or "")
+            reference = code.co_filename.startswith(REFERENCE_DIR)
+            calls[(module, code.co_name, getattr(code, "co_qualname", code.co_name),
+                   reference)] = None
         elif event == "c_call":
             module = getattr(arg, "__module__", None) or ""
             owner = getattr(arg, "__self__", None)
             if not module and owner is not None:
                 module = getattr(owner, "__name__", "") or type(owner).__module__ or ""
-            calls[(str(module), str(getattr(arg, "__name__", "")))] = None
+            name = str(getattr(arg, "__name__", ""))
+            calls[(str(module), name, name, False)] = None
 
     # ---- calling back into the grader ---------------------------------------------------
     def callback(self, op, proxy, name=None, args=(), kwargs=None, value=None):

@@ -146,22 +146,21 @@ _fakes: dict[tuple, types.FunctionType] = {}
 
 
 def replay_calls(calls, reference_dir: str) -> None:
-    """Make each recorded (module, function) call again as an empty call, for the tripwire."""
+    """Make each recorded call again as an empty function with the same module, name and
+    qualified name (in the reference's folder if it came from there), for the tripwire."""
     if sys.getprofile() is None:
         return
     for entry in calls[:5000]:
-        if not (isinstance(entry, list) and len(entry) == 2):
+        if not (isinstance(entry, list) and len(entry) == 4):
             continue
-        module, name = (str(x)[:200] for x in entry)
-        key = (module, name)
+        module, name, qualname = (str(x)[:200] or "?" for x in entry[:3])
+        from_reference = entry[3] is True
+        key = (module, name, qualname, from_reference)
         fake = _fakes.get(key)
         if fake is None:
-            if module == "reference":
-                filename = os.path.join(reference_dir, "__replayed__.py")
-                module = "course_utils.reference"
-            else:
-                filename = "<student code>"
-            code = _noop.__code__.replace(co_name=name or "?", co_qualname=name or "?",
+            filename = (os.path.join(reference_dir, "__replayed__.py") if from_reference
+                        else "<student code>")
+            code = _noop.__code__.replace(co_name=name, co_qualname=qualname,
                                           co_filename=filename)
             fake = _fakes[key] = types.FunctionType(code, {"__name__": module})
         fake()

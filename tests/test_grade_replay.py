@@ -202,6 +202,23 @@ def test_student_line_is_named_in_a_crash(kernel):
     assert "at line 3: `return x.reshape(-1, 7) - mean, {}`" in verdict, verdict
 
 
+def test_a_forbidden_library_method_is_caught_through_the_kernel(kernel):
+    """Is scikit-learn's scaler, called inside the student's function, caught as before?"""
+    if "check_standardize" not in _check_names():
+        pytest.skip("notebook 01's checks are not in this checkout")
+    source = """
+        from sklearn.preprocessing import StandardScaler
+        def standardize_sklearn(X):
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError("X must be 2-D")
+            return StandardScaler().fit_transform(X).astype(X.dtype)
+        """
+    verdict = _same_verdict(kernel, source, "standardize_sklearn",
+                            "check_standardize(standardize_sklearn, seed=1)")
+    assert "calls sklearn's" in verdict, verdict
+
+
 def test_identity_params_verdicts_match(kernel):
     source = """
         def identity_wrong(x, eps=1e-5):
