@@ -37,6 +37,10 @@ if have_bwrap; then
         echo "  (kernel.unprivileged_userns_clone=0, an AppArmor or seccomp policy, or a container"
         echo "  without CAP_SYS_ADMIN). Grading will run WITHOUT the sandbox: a submission could"
         echo "  read solutions/ and other students' work, write your files and reach the network."
+        if [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null)" = 1 ]; then
+            echo "  This kernel restricts user namespaces through AppArmor (Ubuntu 23.10 and later);"
+            echo "  an administrator can allow them: sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0"
+        fi
     fi
 else
     echo "system-deps: bubblewrap is not installed and could not be installed here"
