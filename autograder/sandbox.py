@@ -113,11 +113,13 @@ def bwrap_args(layout: Layout, *, tmp_bytes: int = TMP_BYTES) -> list[str]:
     for name in ETC_FILES:
         if os.path.exists(f"/etc/{name}"):
             args += _bind(f"/etc/{name}", flag="--ro-bind-try")
+    # the private /tmp first: the environment or the course may themselves live under /tmp
+    # (a clone in a temporary folder), and a tmpfs mounted after their binds would hide them
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+             "--dir", "/tmp/home"]
     for root in python_roots() + [course_utils_dir()]:
         args += _bind(root)
         bound.append(root)
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
-             "--dir", "/tmp/home"]
     args += _bind(layout.workdir, "/submission", flag="--bind")
     args += _bind(layout.kernel_dir, flag="--bind")
     args += _bind(layout.kernel_dir / "grader", "/grader")
