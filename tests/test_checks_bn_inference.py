@@ -10,16 +10,12 @@ from course_utils.checks import (
     check_update_running_stats,
 )
 
+from tests.helpers import rejected
+
 pytestmark = pytest.mark.nb05
 
 
-def _rejected(check, student, words, seed=0, hidden=True):
-    with pytest.raises(CheckFailure) as info:
-        check(student, seed=seed, hidden=hidden)
-    message = str(info.value)
-    assert words in message, message
-    assert message.startswith("case '"), message
-    return message
+_rejected = rejected
 
 
 # ---- update_running_stats ----------------------------------------------------------------

@@ -14,17 +14,12 @@ from course_utils.checks import (CheckFailure, check_early_stopping_epoch, check
                                  check_lr_at, check_narrow_space, check_random_search,
                                  check_train_val_split)
 
+from tests.helpers import rejected
+
 pytestmark = pytest.mark.nb08
 
 
-def _rejected(check, student, words, seed=0, hidden=True):
-    with pytest.raises(CheckFailure) as info:
-        check(student, seed=seed, hidden=hidden)
-    message = str(info.value)
-    assert message.startswith("case '"), message
-    for w in ([words] if isinstance(words, str) else words):
-        assert w in message, message
-    return message
+_rejected = rejected
 
 
 # =========================================================================================
