@@ -4,6 +4,11 @@ Steps: find the notebook's source in solutions/; put the source's test cells (hi
 included) into the student's notebook; run it in a fresh kernel in a scratch folder;
 score each autograded test cell the way nbgrader does (full points unless it shows an
 error or writes to stderr). Needs no gradebook and writes nothing into the repository.
+
+By default only the cells the score depends on run (the graded cells and the cells that
+bind a name they read, see ``dataflow``): the figures and training runs are skipped, so a
+check costs little more than starting a kernel. ``every_cell=True`` (``--all``) runs the
+whole notebook, as nbgrader and ``grade`` do.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cells, paths
+from . import cells, dataflow, paths
 from .execute import run_notebook
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -42,6 +47,9 @@ class Report:
     #: the executed notebook and what stopped it, if anything (not part of the JSON)
     executed: object = field(default=None, repr=False)
     problem: str | None = None
+    #: code cells run and in the notebook (fewer run when the demonstrations are skipped)
+    ran_cells: int = 0
+    code_cells: int = 0
 
     def as_json(self) -> str:
         data = asdict(self)
@@ -58,6 +66,9 @@ class Report:
             lines.append(f"{c.grade_id:<{width}}  {c.score:5g}  {c.max_score:5g}  {first}")
             lines += [f"{'':<{width}}  {'':5}  {'':5}  {more}" for more in rest[:12]]
         lines.append(f"{'total':<{width}}  {self.score:5g}  {self.max_score:5g}")
+        if self.ran_cells < self.code_cells:
+            lines.append(f"(ran the {self.ran_cells} of {self.code_cells} code cells the score "
+                         "depends on; --all runs every cell)")
         return "\n".join(lines)
 
 
@@ -93,7 +104,17 @@ def read_notebook(path: Path):
                          "if you edited it by hand, restore it from notebooks/") from None
 
 
-def check(notebook: str | Path, timeout: int = 300) -> Report:
+def only_needed(nb):
+    """A copy of ``nb`` with the code cells the score does not depend on left out."""
+    flags = dataflow.needed(nb)
+    if flags is None:  # a cell's names cannot be read: run them all
+        return nb
+    out = nbformat.v4.new_notebook(metadata=nb.metadata)
+    out.cells = [c for c, keep in zip(nb.cells, flags) if keep or c.get("cell_type") != "code"]
+    return out
+
+
+def check(notebook: str | Path, timeout: int = 300, every_cell: bool = False) -> Report:
     notebook = Path(notebook)
     if not notebook.exists():
         raise CheckError(f"{notebook}: no such notebook")
@@ -103,10 +124,14 @@ def check(notebook: str | Path, timeout: int = 300) -> Report:
     release_path = paths.release_notebook(source_path.parent.name)
     release = read_notebook(release_path) if release_path.exists() else None
     nb, notes = cells.restore_tests(student, source, release)
+    code_cells = sum(c.get("cell_type") == "code" for c in nb.cells)
+    if not every_cell:
+        nb = only_needed(nb)
     run = run_notebook(nb, folder=notebook.resolve().parent, timeout=timeout)
     note_of = dict(notes)
     report = Report(notebook=str(notebook), score=0.0, max_score=0.0, executed=run.nb,
-                    problem=run.problem)
+                    problem=run.problem, code_cells=code_cells,
+                    ran_cells=sum(c.get("cell_type") == "code" for c in nb.cells))
     for cell in cells.autograded_tests(run.nb):
         gid = cells.grade_id(cell)
         ran = cell.get("execution_count") is not None or cell.get("outputs")

@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("notebook", metavar="NOTEBOOK", help="path to a course notebook (.ipynb)")
     chk.add_argument("--json", action="store_true", help="print one JSON object")
     chk.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    chk.add_argument("--all", dest="every_cell", action="store_true",
+                     help="run every cell, figures and training runs too (default: only the "
+                          "cells the score depends on)")
 
     grd = sub.add_parser(
         "grade", help="grade a class: <student>/<assignment>/<assignment>.ipynb",
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             from .check import check
 
-            report = check(args.notebook, timeout=args.timeout)
+            report = check(args.notebook, timeout=args.timeout, every_cell=args.every_cell)
             print(report.as_json() if args.json else report.as_table())
         elif args.command == "grade":
             return _grade(args, err)

@@ -15,18 +15,18 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @functools.lru_cache(maxsize=None)
-def _check(path: str):
+def _check(path: str, every_cell: bool):
     from autograder.check import check
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return check(path, timeout=600)
+        return check(path, timeout=600, every_cell=every_cell)
 
 
 @pytest.fixture(scope="session")
 def check_notebook():
-    """check_notebook(path) -> autograder.check.Report, computed once per path per session."""
-    return lambda path: _check(str(path))
+    """check_notebook(path, every_cell=False) -> autograder.check.Report, once per session."""
+    return lambda path, every_cell=False: _check(str(path), every_cell)
 
 
 @pytest.fixture(scope="session")

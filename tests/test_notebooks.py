@@ -1,8 +1,9 @@
 """Does every notebook of the course work end to end through `python -m autograder check`?
 
-For each assignment in solutions/: the solution scores full marks and no cell of it shows
-an error or writes to stderr; the generated student version scores 0 without crashing,
-and each of its test cells fails with a check's message, not a traceback wall.
+For each assignment in solutions/: the solution, run top to bottom, scores full marks and
+no cell of it shows an error or writes to stderr; checked the quick way (only the cells
+the score depends on) it scores the same; the generated student version scores 0 without
+crashing, and each of its test cells fails with a check's message, not a traceback wall.
 """
 
 import nbformat
@@ -29,10 +30,22 @@ def _outputs_with_problems(nb):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_scores_full_marks_and_runs_clean(assignment, check_notebook):
     """Does the solution score full marks, with no error and nothing on stderr in any cell?"""
-    report = check_notebook(paths.source_notebook(assignment))
+    report = check_notebook(paths.source_notebook(assignment), every_cell=True)
+    assert report.ran_cells == report.code_cells
     assert report.problem is None, report.problem
     assert report.max_score > 0
     assert report.score == report.max_score, report.as_table()
+    assert not _outputs_with_problems(report.executed)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_quick_check_of_the_solution_skips_demonstrations_and_scores_full_marks(
+        assignment, check_notebook):
+    """Does the default check skip cells yet give every test cell its points, error-free?"""
+    report = check_notebook(paths.source_notebook(assignment))
+    assert report.problem is None, report.problem
+    assert 0 < report.ran_cells < report.code_cells, (report.ran_cells, report.code_cells)
+    assert report.score == report.max_score > 0, report.as_table()
     assert not _outputs_with_problems(report.executed)
 
 
