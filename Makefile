@@ -1,6 +1,7 @@
 # Two commands run the whole course on a fresh machine:
 #   make lab    set up the environment (first time only) and open the course in JupyterLab
 #   make test   set up the environment (first time only) and run the whole test suite
+#   make bench  measure what the course costs (about half an hour; writes benchmarks/REPORT.md)
 # The environment is a virtual environment in .venv, made from pyproject.toml.
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 START_NOTEBOOK ?= notebooks/00_index.ipynb
 
-.PHONY: lab test setup system-deps generate site clean-venv
+.PHONY: lab test bench setup system-deps generate site clean-venv
 
 setup: $(STAMP)
 
@@ -32,6 +33,10 @@ system-deps:
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest
+
+# benchmarks: run on an otherwise idle machine; budgets are marked in the report
+bench: $(STAMP) system-deps
+	$(PY) -m benchmarks
 
 generate: $(STAMP)
 	$(PY) -m autograder generate
