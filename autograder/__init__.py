@@ -1,4 +1,5 @@
-"""The course's grading command line: ``python -m autograder generate | check | grade``.
+"""The course's grading command line: ``python -m autograder generate | check | grade``
+(and ``key | merge``, to grade in shards).
 
 Read as a pipeline:
 
@@ -16,6 +17,9 @@ Read as a pipeline:
 restored), :mod:`~autograder.pool` and :mod:`~autograder.worker` (notebooks side by side,
 each in its kernel: :mod:`~autograder.kernel`), :mod:`~autograder.replay` (test cells judged
 in the grader, against the kernel's :mod:`~autograder.harness`, over :mod:`~autograder.wire`),
-:mod:`~autograder.report` (the grades table) and :mod:`~autograder.feedback` (the pages).
+:mod:`~autograder.report` (the grades table) and :mod:`~autograder.feedback` (the pages),
+written by :mod:`~autograder.results`; hidden seeds from :mod:`~autograder.keys`. Grading
+past one machine: :mod:`~autograder.shards` (``grade --shard K/N``) and
+:mod:`~autograder.merge`.
 :mod:`autograder.demo` builds the demo class in ``autograder/demo_class``.
 """

@@ -1,9 +1,11 @@
-"""``python -m autograder``: generate student notebooks, check one, grade a class."""
+"""``python -m autograder``: generate student notebooks, check one, grade a class (whole, or
+in shards on several machines: ``key``, ``grade --shard``, ``merge``)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,7 +33,10 @@ def _parser() -> argparse.ArgumentParser:
                     "feedback/<student>/<assignment>/<assignment>.html and "
                     "written-answers/<assignment>.html next to the CSV. Without "
                     "SUBMISSIONS_DIR: grades the bundled demo class (autograder/demo_class) "
-                    "with --timeout 20 and compares with its expected grades.")
+                    "with --timeout 20 and compares with its expected grades. With --shard "
+                    "K/N: grades only shard K of N of the students (sorted by name, cut into N "
+                    "blocks) into shards/K-of-N/ next to the CSV; `merge` then writes the CSV "
+                    "and feedback that grading everything at once would.")
     grd.add_argument("submissions", metavar="SUBMISSIONS_DIR", nargs="?",
                      help="folder of student folders (default: the bundled demo class)")
     grd.add_argument("--output", "-o", default=None,
@@ -45,19 +50,48 @@ def _parser() -> argparse.ArgumentParser:
                      help="seconds per notebook, kernel start included (default 1800)")
     grd.add_argument("--memory", type=int, default=4096, metavar="MB",
                      help="memory (address space) per kernel in MiB (default 4096)")
+    grd.add_argument("--shard", metavar="K/N", default=None,
+                     help="grade only shard K of N (K from 1 to N), into shards/K-of-N/ next "
+                          "to the CSV; needs the grading key made beforehand (see `key`)")
+    grd.add_argument("--key", metavar="PATH", default=None,
+                     help="the grading key hidden seeds are drawn from (default: .grading-key "
+                          "next to the CSV, made on first use; given or with --shard, it must "
+                          "exist)")
     box = grd.add_mutually_exclusive_group()
     box.add_argument("--sandbox", dest="sandbox", action="store_true", default=None,
                      help="require the bubblewrap sandbox (fail if unavailable)")
     box.add_argument("--no-sandbox", dest="sandbox", action="store_false",
                      help="run kernels unsandboxed (trusted submissions only)")
+
+    key = sub.add_parser("key", help="make a grading key (before grading in shards)",
+                         description="Write a new grading key, the secret the hidden tests' "
+                                     "seeds are drawn from, to PATH (mode 0600). Never "
+                                     "overwrites a key.")
+    key.add_argument("path", metavar="PATH", help="e.g. grading/.grading-key")
+
+    mrg = sub.add_parser(
+        "merge", help="merge the shards of `grade --shard K/N` into one grades CSV",
+        description="Check that the shards make one class (each K of N once, the same "
+                    "students, key and sandbox) and write the grades CSV, feedback/ and "
+                    "written-answers/ that one `grade` run would have written, with the "
+                    "hand-graded points from manual-scores.csv next to the CSV.")
+    mrg.add_argument("shards", metavar="SHARD", nargs="*",
+                     help="a shard's folder (or its grades.csv), or a folder of them "
+                          "(default: shards/ next to the CSV)")
+    mrg.add_argument("--output", "-o", default=None,
+                     help="the merged grades CSV (default grading/grades.csv)")
     return parser
 
 
 def _grade(args, err) -> int:
-    from .grade import DEMO_EXPECTED, Settings, grade
-    from .report import compare, table
+    from .grade import DEFAULT_OUTPUT, DEMO_EXPECTED, Settings, grade
+    from .report import compare
+    from .shards import parse
 
     demo = args.submissions is None
+    if args.shard is not None and demo:
+        raise ValueError("--shard needs SUBMISSIONS_DIR (the demo class is graded whole)")
+    shard = parse(args.shard) if args.shard is not None else None
     settings = Settings(memory_mb=args.memory, sandbox=args.sandbox)
     if args.workers:
         settings.workers = args.workers
@@ -66,11 +100,13 @@ def _grade(args, err) -> int:
                                                           settings.notebook_timeout)
     if demo:
         err("no SUBMISSIONS_DIR given: grading the bundled demo class (autograder/demo_class)")
-    outcome = grade(args.submissions, output=args.output, settings=settings, log=err)
-    print(table(outcome.rows))
-    print()
-    print(outcome.summary)
-    print(f"wrote {outcome.output} and {outcome.output.parent / 'feedback'}/")
+    outcome = grade(args.submissions, output=args.output, settings=settings, log=err,
+                    key=args.key, shard=shard)
+    _print(outcome)
+    if shard:
+        final = Path(args.output or DEFAULT_OUTPUT)
+        print(f"shard {shard.index} of {shard.count} done; once all {shard.count} are: "
+              f"python -m autograder merge {final.parent / 'shards'} -o {final}")
     if demo:
         diffs = compare(outcome.rows, DEMO_EXPECTED)
         if not diffs:
@@ -80,6 +116,23 @@ def _grade(args, err) -> int:
               + (" (expected: they assume the sandbox is on)" if not outcome.sandboxed else "")
               + ":\n  " + "\n  ".join(diffs))
         return 1
+    return 0
+
+
+def _print(outcome) -> None:
+    from .report import table
+
+    print(table(outcome.rows))
+    print()
+    print(outcome.summary)
+    print(f"wrote {outcome.output} and {outcome.output.parent / 'feedback'}/")
+
+
+def _merge(args, err) -> int:
+    from .grade import DEFAULT_OUTPUT
+    from .merge import merge
+
+    _print(merge(args.shards, args.output or DEFAULT_OUTPUT, log=err))
     return 0
 
 
@@ -98,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
             print(report.as_json() if args.json else report.as_table())
         elif args.command == "grade":
             return _grade(args, err)
+        elif args.command == "key":
+            from .keys import create
+
+            create(Path(args.path))
+            print(f"wrote a new grading key to {args.path} (keep it private, and with the "
+                  "grades: grading again with it draws the same hidden seeds)")
+        elif args.command == "merge":
+            return _merge(args, err)
     except (RuntimeError, ValueError, OSError) as exc:
         err(f"error: {exc}")
         return 2

@@ -40,6 +40,21 @@ def _pre(text, cls="") -> str:
 
 def render(row, prepared=None, result=None) -> str:
     """The page for one row of the grades table (``report.Row``)."""
+    return page(row, body(prepared, result) if prepared is not None and result is not None
+                else None)
+
+
+def body(prepared, result) -> str:
+    """What a page shows of a graded notebook: the tests' verdicts and the student's cells.
+
+    Kept apart from the row (score and notes, which hand-graded points can still change) so
+    that a shard can record it and a merge can write the page a single run would write.
+    """
+    return "\n".join(_tests_table(prepared, result) + _cells(prepared, result))
+
+
+def page(row, graded_body: str | None = None) -> str:
+    """The page for one row of the grades table (``report.Row``), with a notebook's ``body``."""
     title = f"{row.assignment or 'submission'}: feedback for {row.student}"
     parts = [f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
@@ -53,8 +68,8 @@ def render(row, prepared=None, result=None) -> str:
     if row.notes:
         items = "".join(f"<li>{_e(n)}</li>" for n in row.notes)
         parts.append(f'<div class="notes"><strong>Notes</strong><ul>{items}</ul></div>')
-    if prepared is not None and result is not None:
-        parts += _tests_table(prepared, result) + _cells(prepared, result)
+    if graded_body is not None:
+        parts.append(graded_body)
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -111,20 +126,31 @@ def write(path: Path, page: str) -> None:
     path.write_text(page, encoding="utf-8")
 
 
-def written_answers(assignment: str, entries: list[tuple[str, object]]) -> str:
-    """For the instructor: every student's written answers to one assignment, side by side."""
+def answers_in(notebook) -> list[tuple[str, str]]:
+    """(grade_id, text) of each written answer in a notebook, in order."""
+    found = []
+    for cell in notebook.cells:
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if meta.get("solution") and meta.get("grade") and cell.get("cell_type") == "markdown":
+            found.append((str(meta.get("grade_id")), cell.get("source", "")))
+    return found
+
+
+def written_answers(assignment: str, entries: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    """For the instructor: every student's written answers to one assignment, side by side.
+
+    ``entries``: (student, ``answers_in`` their notebook), in the order to show them.
+    """
     parts = [f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Written "
              f"answers: {_e(assignment)}</title><style>{STYLE}</style></head><body>",
              f"<h1>Written answers: {_e(assignment)}</h1>",
-             "<p>For grading by hand. Record the points in the grades table's "
-             "<code>manual_score</code> column (see docs/instructors.md).</p>"]
+             "<p>For grading by hand. Record the points in the <code>points</code> column of "
+             "<code>manual-scores.csv</code>, next to the grades, and grade again (or merge "
+             "again) to add them up (see docs/instructors.md).</p>"]
     questions: dict[str, list[tuple[str, str]]] = {}
-    for student, nb in entries:
-        for cell in nb.cells:
-            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-            if meta.get("solution") and meta.get("grade") and cell.get("cell_type") == "markdown":
-                questions.setdefault(str(meta.get("grade_id")), []).append(
-                    (student, cell.get("source", "")))
+    for student, answers in entries:
+        for gid, text in answers:
+            questions.setdefault(gid, []).append((student, text))
     for gid, answers in questions.items():
         parts.append(f"<h2>{_e(gid)}</h2>")
         for student, text in answers:

@@ -18,7 +18,8 @@ changed or deleted and restored, a renamed notebook, processes left running).
 
 Written answers are graded by hand: ``manual-scores.csv`` (one line per student, assignment
 and question, written once and never overwritten) is where the instructor records their
-points; every grading run adds them up into ``manual_score`` and ``total``.
+points; every grading run (and every merge of shards) adds them up into ``manual_score`` and
+``total``.
 """
 
 from __future__ import annotations
@@ -130,11 +131,11 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def summary(rows: list[Row], ignored: list[str], sandbox_message: str, seconds: float,
-            workers: int) -> str:
+def summary(rows: list[Row], ignored: list[str], sandbox_message: str, timing: str) -> str:
+    """What the grading found; ``timing`` says how long it took ("in 12.0 s with 2 workers")."""
     counts = Counter(r.status for r in rows)
     graded = [r for r in rows if r.score != ""]
-    lines = [f"{len(rows)} submissions in {seconds:.1f} s with {workers} worker(s): "
+    lines = [f"{len(rows)} submissions {timing}: "
              + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))]
     if graded:
         fractions = [float(r.score) / float(r.max_score) for r in graded if r.max_score]
