@@ -50,8 +50,9 @@ def test_check_json_is_one_object_with_the_documented_fields(check_notebook):
     result = run("check", f"solutions/{NB03}/{NB03}.ipynb", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"notebook", "score", "max_score", "cells"}
+    assert set(data) == {"notebook", "score", "max_score", "cells", "ran_cells", "code_cells"}
     assert data["score"] == data["max_score"] > 0
+    assert 0 < data["ran_cells"] < data["code_cells"]
     assert {"grade_id", "score", "max_score", "message"} == set(data["cells"][0])
 
 
