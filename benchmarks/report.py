@@ -40,9 +40,10 @@ def markdown(rows: list[Row], machine: dict, repeat: int, seconds: float,
     lines = [
         "# Benchmarks: what the course costs",
         "",
-        f"Produced by `{command}` on {stamp}, in {seconds / 60:.1f} minutes. Each figure is "
-        (f"the median of {repeat} runs (their range beside it)" if repeat > 1 else
-         "from a single run") + "; budgets are checked here, not in the tests.",
+        f"Produced by `{command}` on {stamp}, in {seconds / 60:.1f} minutes. "
+        + (f"Each figure is the median of {repeat} runs (their range beside it)" if repeat > 1
+           else "Each figure is from a single run")
+        + "; budgets are checked here, not in the tests.",
         "",
         f"- Machine: {machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB, "
         f"{machine['os']}, Python {machine['python']}",

@@ -92,15 +92,19 @@ def test_backward_agrees_with_finite_differences():
 @settings(max_examples=30, deadline=None)
 @given(x=feature_maps())
 def test_forward_is_the_2d_case_on_the_rows(x):
-    """Is the spatial forward exactly the 2-D forward on x.transpose(0, 2, 3, 1).reshape(-1, C)?"""
+    """Is the spatial forward the 2-D forward on x.transpose(0, 2, 3, 1).reshape(-1, C)?
+
+    Equal up to rounding: the spatial pass sums over the axes (0, 2, 3) in place, in another
+    order than the rows' sums."""
     c = x.shape[1]
     gamma, beta = np.linspace(0.5, 2, c), np.linspace(-1, 1, c)
     out, cache = ref.spatial_batchnorm_forward(x, gamma, beta)
     rows = x.transpose(0, 2, 3, 1).reshape(-1, c)
     out_rows, cache_rows = ref.batchnorm_forward(rows, gamma, beta)
     n, _, h, w = x.shape
-    np.testing.assert_array_equal(out, out_rows.reshape(n, h, w, c).transpose(0, 3, 1, 2))
-    np.testing.assert_array_equal(cache["var"], cache_rows["var"])
+    np.testing.assert_allclose(out, out_rows.reshape(n, h, w, c).transpose(0, 3, 1, 2),
+                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(cache["var"], cache_rows["var"], rtol=1e-12, atol=1e-300)
 
 
 @settings(max_examples=30, deadline=None)
@@ -125,19 +129,23 @@ def test_documented_cache_keys_and_meaning():
     assert cache["eps"] == 1e-3
 
 
-def test_private_2d_backward_agrees_with_torch():
-    """Does the private 2-D backward helper equal torch's batch_norm gradients?"""
+@pytest.mark.parametrize("shape", [(7, 4), (3, 4, 2, 5)])
+def test_shared_compact_backward_agrees_with_torch(shape):
+    """Does the arithmetic shared by the 2-D and spatial passes equal torch's gradients?"""
+    from course_utils.reference import _kernels
+
     rng = np.random.default_rng(5)
-    x, dout = rng.normal(2, 3, (7, 4)), rng.normal(size=(7, 4))
-    gamma = rng.uniform(0.5, 2, 4)
-    _, cache = ref.batchnorm_forward(x, gamma, np.zeros(4))
-    dx, dgamma, dbeta = spatial._bn_backward_2d(dout, cache["x_hat"], gamma, cache["std"])
+    x, dout = rng.normal(2, 3, shape), rng.normal(size=shape)
+    gamma = rng.uniform(0.5, 2, shape[1])
+    axes = (0,) if len(shape) == 2 else (0, 2, 3)
+    _, _, _, std, x_hat = _kernels.normalize(x, gamma, np.zeros(shape[1]), 1e-5, axes)
+    dx, dgamma, dbeta = _kernels.compact_backward(dout, x_hat, gamma, std, axes)
     xt, gt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(gamma).requires_grad_()
-    F.batch_norm(xt, None, None, gt, torch.zeros(4, dtype=torch.float64), training=True,
+    F.batch_norm(xt, None, None, gt, torch.zeros(shape[1], dtype=torch.float64), training=True,
                  eps=1e-5).backward(torch.from_numpy(dout))
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(dgamma, gt.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(dbeta, dout.sum(0), rtol=1e-12)
+    np.testing.assert_allclose(dbeta, dout.sum(axis=axes), rtol=1e-12)
 
 
 @st.composite

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._kernels import normalize
 from ._validate import as_float_array, param_vector, positive_eps, require_batch
 
 __all__ = ["batchnorm_forward", "identity_params"]
@@ -64,12 +65,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     beta = param_vector(beta, d, "beta", x.dtype)
     eps = positive_eps(eps)
 
-    mean = x.mean(axis=0)
-    xmu = x - mean
-    var = (xmu**2).mean(axis=0)
-    std = np.sqrt(var + x.dtype.type(eps))
-    x_hat = xmu / std
-    out = gamma * x_hat + beta
+    out, mean, var, std, x_hat = normalize(x, gamma, beta, eps, axes=(0,))  # see the top
     cache = {
         "x": x, "x_hat": x_hat, "mean": mean, "var": var, "std": std,
         "gamma": gamma, "beta": beta, "eps": eps,

@@ -10,6 +10,10 @@ effective mini-batch is m' = m * p * q = N * H * W.
     out  = batchnorm_forward(rows, gamma, beta)          the 2-D case
     out  = out.reshape(N, H, W, C).transpose(0, 3, 1, 2) and back
 
+is the way notebook 06 teaches it. The functions here compute the same numbers over the
+axes (0, 2, 3) directly, with the 2-D pass's arithmetic (``_kernels``), which spares
+copying the images into rows and back.
+
 At inference the statistics are fixed, so BN is an affine map per channel and can be folded
 into the convolution (or linear layer) before it:
 
@@ -23,22 +27,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_float_array, param_vector, positive_eps
-from .bn_forward import batchnorm_forward
+from ._kernels import compact_backward, normalize
 
 __all__ = ["spatial_batchnorm_forward", "spatial_batchnorm_backward", "fold_batchnorm"]
 
 _IMAGES = "(N, C, H, W): N images, C channels, H x W positions"
-
-
-def _to_rows(x):
-    """(N, C, H, W) -> (N * H * W, C): one row per (image, position), one column per channel."""
-    return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
-
-
-def _from_rows(rows, shape):
-    """Undo :func:`_to_rows`: (N * H * W, C) -> (N, C, H, W)."""
-    n, c, h, w = shape
-    return rows.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+CHANNEL_STATS = (0, 2, 3)  # a channel's statistics: over the batch and every position
 
 
 def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
@@ -85,18 +79,11 @@ def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
                          "per-channel batch statistics need at least 2 values")
     gamma = param_vector(gamma, c, "gamma", x.dtype)
     beta = param_vector(beta, c, "beta", x.dtype)
-    out_rows, cache = batchnorm_forward(_to_rows(x), gamma, beta, eps)
-    cache = dict(cache, x=x, x_hat=_from_rows(cache["x_hat"], x.shape))
-    return _from_rows(out_rows, x.shape), cache
-
-
-def _bn_backward_2d(dout, x_hat, gamma, std):
-    """The closed-form 2-D backward pass (notebook 04) for rows of shape (M, C)."""
-    m = dout.shape[0]
-    dbeta = dout.sum(axis=0)
-    dgamma = (dout * x_hat).sum(axis=0)
-    dx = gamma / (m * std) * (m * dout - dbeta - x_hat * dgamma)
-    return dx, dgamma, dbeta
+    eps = positive_eps(eps)
+    out, mean, var, std, x_hat = normalize(x, gamma, beta, eps, axes=CHANNEL_STATS)
+    cache = {"x": x, "x_hat": x_hat, "mean": mean, "var": var, "std": std,
+             "gamma": gamma, "beta": beta, "eps": eps}
+    return out, cache
 
 
 def spatial_batchnorm_backward(dout, cache):
@@ -128,9 +115,7 @@ def spatial_batchnorm_backward(dout, cache):
     gamma = param_vector(cache["gamma"], c, "cache['gamma']", dout.dtype)
     var = param_vector(cache["var"], c, "cache['var']", dout.dtype)
     std = np.sqrt(var + dout.dtype.type(positive_eps(cache["eps"])))
-    dx, dgamma, dbeta = _bn_backward_2d(_to_rows(dout), _to_rows(x_hat.astype(dout.dtype)),
-                                        gamma, std)
-    return _from_rows(dx, dout.shape), dgamma, dbeta
+    return compact_backward(dout, x_hat, gamma, std, axes=CHANNEL_STATS)
 
 
 def fold_batchnorm(weight, bias, gamma, beta, running_mean, running_var, eps=1e-5):
