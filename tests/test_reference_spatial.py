@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 from course_utils import reference as ref
-from course_utils.reference import spatial
 
 pytestmark = pytest.mark.nb06
 
