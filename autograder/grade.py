@@ -96,10 +96,16 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
     seconds = time.monotonic() - started
     if shard:
         shards.write_manifest(shard, output.parent, everyone, ignored, secret, status,
-                              seconds, graded)
+                              limits(settings), seconds, graded)
     text = report.summary(rows, ignored, status.message,
                           f"in {seconds:.1f} s with {workers} worker(s)")
     return Outcome(report.sort_rows(rows), output, text, status.enabled, seconds, by_key)
+
+
+def limits(settings: Settings) -> dict:
+    """The settings a notebook's grade can depend on (not the number of workers)."""
+    return {"timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
+            "memory_mb": settings.memory_mb, "file_mb": settings.file_mb}
 
 
 def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], log):

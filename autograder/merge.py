@@ -3,7 +3,7 @@
 1. ``locate``  the shards' folders (given one by one, by a file in them, or by the folder
                that holds them);
 2. ``check``   that they belong together: the same N and each K from 1 to N once, the same
-               class, the same key, the same sandbox, each holding exactly its students;
+               class, key, limits and sandbox, each holding exactly its students;
 3. ``results.write`` everything into the final folder, as one run would have: the
                instructor's hand-graded points come from *its* ``manual-scores.csv``, so
                merging again after filling them in adds them up, as grading again would.
@@ -57,7 +57,8 @@ def locate(paths: list[Path]) -> list[Path]:
             inside = sorted(p.parent for p in folder.glob(f"*/{shards.MANIFEST}"))
             if not inside:
                 raise FileNotFoundError(f"{path}: no {shards.MANIFEST} in it or in the folders "
-                                        "in it (has any shard finished?)")
+                                        "in it: not a shard's folder, or its shard has not "
+                                        "finished")
         folders += [f.resolve() for f in inside if f.resolve() not in folders]
     return folders
 
@@ -92,6 +93,12 @@ def check(found: list[shards.Manifest]) -> None:
         if m.key != first.key:
             raise ValueError(f"{where} was graded with another grading key than shard "
                              f"{first.shard.name}: grade every shard with the same --key")
+        if m.limits != first.limits:
+            other = ", ".join(f"{k} {m.limits.get(k)} (not {v})" for k, v in first.limits.items()
+                              if m.limits.get(k) != v)
+            raise ValueError(f"{where} was graded with other limits than shard "
+                             f"{first.shard.name}: {other}; grade every shard with the same "
+                             "--timeout, --notebook-timeout and --memory")
         if m.sandbox != first.sandbox:
             off = m if not m.sandbox else first
             raise ValueError(f"shard {off.shard.name} ({off.folder}) ran without the sandbox "

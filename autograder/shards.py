@@ -9,7 +9,7 @@ hidden seeds it would get in one run (``keys``).
 ``grade --shard K/N -o grading/grades.csv`` writes into ``grading/shards/K-of-N/`` what one
 run over its students would write there, and last ``shard.json``, the record ``merge``
 reads: which shard, the whole class as the shard saw it, the key's fingerprint (never the
-key), whether the sandbox was on, and every submission as ``results.Graded`` (its row with
+key), whether the sandbox was on, the limits it graded with, and every submission as ``results.Graded`` (its row with
 the notes as a list, its page's body, its written answers).
 """
 
@@ -78,17 +78,20 @@ class Manifest:
     key: str                     # keys.fingerprint of the key it was graded with
     sandbox: bool
     sandbox_message: str
+    limits: dict                 # the time and memory limits it graded with
     seconds: float
     graded: list[results.Graded]
 
 
 def write_manifest(shard: Shard, out: Path, everyone: list[str], ignored: list[str],
-                   key: bytes, status, seconds: float, graded: list[results.Graded]) -> None:
+                   key: bytes, status, limits: dict, seconds: float,
+                   graded: list[results.Graded]) -> None:
     """Write ``out/shard.json`` all at once (a shard that stopped half way has none)."""
     data = {"format": FORMAT, "shard": shard.index, "of": shard.count,
             "students": sorted(everyone), "ignored": list(ignored),
             "key": keys.fingerprint(key), "sandbox": bool(status.enabled),
-            "sandbox_message": status.message, "seconds": round(seconds, 1),
+            "sandbox_message": status.message, "limits": limits,
+            "seconds": round(seconds, 1),
             "graded": [g.to_json() for g in graded]}
     partial = out / f".{MANIFEST}.partial"
     partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
@@ -103,8 +106,8 @@ def read_manifest(out: Path) -> Manifest:
             raise ValueError(f"format {data.get('format')!r}, this grader reads {FORMAT}")
         return Manifest(out, Shard(int(data["shard"]), int(data["of"])), data["students"],
                         data["ignored"], data["key"], data["sandbox"], data["sandbox_message"],
-                        data["seconds"], [results.Graded.from_json(g, out)
-                                          for g in data["graded"]])
+                        data["limits"], data["seconds"],
+                        [results.Graded.from_json(g, out) for g in data["graded"]])
     except FileNotFoundError:
         raise FileNotFoundError(f"{out} holds no {MANIFEST}: not a shard's folder, or its "
                                 "shard has not finished") from None
