@@ -38,7 +38,7 @@ def normalize(x, gamma, beta, eps: float, axes: tuple[int, ...]):
     x_hat = x - per_channel(mean, x.ndim)           # x - mean, normalized in place below
     var = sum_of_products(x_hat, x_hat, axes) / m
     std = np.sqrt(var + x.dtype.type(eps))
-    x_hat /= per_channel(std, x.ndim)
+    x_hat *= per_channel(1 / std, x.ndim)              # a product is cheaper than a quotient
     out = x_hat * per_channel(gamma, x.ndim)
     out += per_channel(beta, x.ndim)
     return out, mean, var, std, x_hat
