@@ -38,6 +38,15 @@ def test_grading_again_writes_the_same_csv_and_feedback(tmp_path):
                       "kernel-crash-segfault": "3", "malformed-json": "", "notebook-renamed": "5"}
 
 
+def _grade_alone(tmp_path, student, nb, settings):
+    """Grade ``nb`` as the only submission of a class of one."""
+    folder = tmp_path / "class" / student / A
+    folder.mkdir(parents=True)
+    cells.write(nb, folder / f"{A}.ipynb")
+    return grade(tmp_path / "class", tmp_path / "out" / "grades.csv", settings,
+                 log=lambda *a: None)
+
+
 def test_a_notebook_that_runs_too_long_in_total_is_stopped(tmp_path):
     """Do cells each within their limit still stop at the notebook's limit, tests scored 0?"""
     nb = demo.notebook(right=("batchnorm_forward", "identity_params"))
@@ -46,11 +55,8 @@ def test_a_notebook_that_runs_too_long_in_total_is_stopped(tmp_path):
         slow = nbformat.v4.new_code_cell("import time\ntime.sleep(5)")
         slow["id"] = f"slow-{k}"
         nb.cells.insert(at, slow)
-    folder = tmp_path / "class" / "slow-but-steady" / A
-    folder.mkdir(parents=True)
-    cells.write(nb, folder / f"{A}.ipynb")
-    outcome = grade(tmp_path / "class", tmp_path / "out" / "grades.csv",
-                    Settings(workers=1, timeout=8, notebook_timeout=15), log=lambda *a: None)
+    outcome = _grade_alone(tmp_path, "slow-but-steady", nb,
+                           Settings(workers=1, timeout=8, notebook_timeout=15))
     row = outcome.rows[0]
     assert row.status == "time limit" and row.csv_dict()["score"] == "0"
     assert any("notebook time limit was reached" in n for n in row.notes), row.notes
@@ -62,11 +68,8 @@ def test_a_submission_that_removes_the_grading_harness_gains_nothing(tmp_path):
     """Does deleting the kernel's harness (right answers or not) score 0 and get flagged?"""
     nb = demo.notebook(right=("batchnorm_forward", "identity_params"),
                        after_forward="del __bn_grader__  # noqa: F821")
-    folder = tmp_path / "class" / "harness-remover" / A
-    folder.mkdir(parents=True)
-    cells.write(nb, folder / f"{A}.ipynb")
-    outcome = grade(tmp_path / "class", tmp_path / "out" / "grades.csv",
-                    Settings(workers=1, timeout=60, notebook_timeout=300), log=lambda *a: None)
+    outcome = _grade_alone(tmp_path, "harness-remover", nb,
+                           Settings(workers=1, timeout=60, notebook_timeout=300))
     row = outcome.rows[0]
     assert row.csv_dict()["score"] == "0", row
     assert any("grading harness did not answer" in n for n in row.notes), row.notes

@@ -212,6 +212,14 @@ def _torch_batchnorm2d(x, gamma, beta, eps=1e-5):
     return bn
 
 
+def _student_out(student, x, gamma, beta, case):
+    """The ``out`` of the student's ``(out, cache)``, or a CheckFailure saying what came back."""
+    out, _ = expect_tuple(call_student(student, x, gamma, beta, case=case,
+                                       name="spatial_batchnorm_forward"), 2, case=case,
+                          name="spatial_batchnorm_forward", what="(out, cache)")
+    return out
+
+
 def _forward_properties(student, seed, rng):
     import torch
 
@@ -219,9 +227,7 @@ def _forward_properties(student, seed, rng):
     gamma, beta = rng.uniform(0.5, 2, 4), rng.uniform(-1, 1, 4)
     case = Case("cross-check with torch.nn.BatchNorm2d in training mode", seed,
                 {"x.shape": x.shape})
-    out, _ = expect_tuple(call_student(student, x, gamma, beta, case=case,
-                                       name="spatial_batchnorm_forward"), 2, case=case,
-                          name="spatial_batchnorm_forward", what="(out, cache)")
+    out = _student_out(student, x, gamma, beta, case)
     expected = _torch_batchnorm2d(x, gamma, beta)(torch.from_numpy(x)).detach().numpy()
     expect_array(out, expected, case=case, what="out (compared with BatchNorm2d)")
 
@@ -229,17 +235,14 @@ def _forward_properties(student, seed, rng):
     gamma, beta = rng.uniform(0.5, 2, 3), rng.uniform(-1, 1, 3)
     case = Case("property: each channel's mean over (N, H, W) equals beta", seed,
                 {"x.shape": x.shape})
-    out, _ = expect_tuple(call_student(student, x, gamma, beta, case=case,
-                                       name="spatial_batchnorm_forward"), 2, case=case,
-                          name="spatial_batchnorm_forward", what="(out, cache)")
+    out = _student_out(student, x, gamma, beta, case)
     expect_array(np.asarray(out).mean(axis=(0, 2, 3)), beta, case=case,
                  what="per-channel mean of out")
     case = Case("property: a channel's output does not depend on the other channels", seed,
                 {"x.shape": x.shape})
     other = x.copy()
     other[:, 1:] = rng.normal(size=other[:, 1:].shape) * 10 + 5
-    out2, _ = call_student(student, other, gamma, beta, case=case,
-                           name="spatial_batchnorm_forward")
+    out2 = _student_out(student, other, gamma, beta, case)
     expect_array(np.asarray(out2)[:, 0], np.asarray(out)[:, 0], case=case,
                  what="channel 0 of out after changing channels 1 and 2")
 
