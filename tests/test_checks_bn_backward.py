@@ -81,6 +81,8 @@ REL_MISTAKES = [
     (_shape_guard(lambda a, b: np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))),
      "returned an array"),
     (lambda a, b: rel_right(*np.broadcast_arrays(a, b)), "should raise ValueError"),
+    (lambda a, b: rel_right(np.ravel(a), np.ravel(b)) if np.size(a) == np.size(b)
+     else rel_right(a, b), ["same size but different shapes", "not their sizes"]),
     (lambda a, b: torch.tensor(rel_right(a, b)), "torch tensor"),
 ]
 
@@ -576,6 +578,11 @@ BACKWARD_MISTAKES = [
     (_compact(dbeta_of=lambda d, c: d.mean(0)), "dbeta is a mean"),
     (_compact(dbeta_of=lambda d, c: d.sum(0) * c["gamma"]), "dbeta was multiplied by gamma"),
     (dgamma_axis1, "dgamma has shape"),
+    (lambda d, c: (lambda dx, dg, db: (dx, db, dg))(*compact_with_cache_std(d, c)),
+     "dgamma and dbeta were swapped"),
+    (lambda d, c: compact_with_cache_std(d, c)[::-1], "three gradients are in the wrong order"),
+    (_compact(std_of=lambda v, e: np.sqrt(v + 1e-5)), ["large eps", "instead of cache['eps']"]),
+    (_compact(std_of=lambda v, e: np.sqrt(v * 8 / 7 + e)), "the unbiased variance (ddof=1"),
     (modifies_cache, "changed its input `cache` in place"),
     (uses_autograd, "torch's backward"),
     (calls_reference, "course_utils.reference"),
@@ -601,6 +608,7 @@ def staged_student(wrong=None, m_of=lambda dout: dout.shape[0]):
         x_hat, var, gamma, eps = cache["x_hat"], cache["var"], cache["gamma"], cache["eps"]
         xmu = cache["x"] - cache["mean"]
         m = m_of(dout)
+        eps = 1e-5 if wrong == "fixed eps" else eps
         std = np.sqrt(var + eps)
         istd = 1.0 / std
         dbeta = np.sum(dout, axis=0)
@@ -656,6 +664,8 @@ def staged_student(wrong=None, m_of=lambda dout: dout.shape[0]):
             dmu = -np.sum(dxmu, axis=0)
         if wrong == "mean path dropped":
             dx = dxmu
+        elif wrong == "dx sign":
+            dx = -dxmu + dmu / m
         elif wrong == "dx without 1/m":
             dx = dxmu + dmu
         elif wrong == "dx over m - 1":
@@ -684,6 +694,8 @@ STAGE_MISTAKES = [
     ("second path replaces", "step 6 (sq = xmu ** 2): the second path replaced the first"),
     ("second path dropped", "step 6 (sq = xmu ** 2): the variance path was dropped"),
     ("dmu sign", "step 7 (xmu = x - mu): d mu has the wrong sign"),
+    ("dx sign", "step 7 (xmu = x - mu): the first path into x has the wrong sign"),
+    ("fixed eps", "instead of cache['eps']"),
     ("dmu mean", "step 7 (xmu = x - mu): d mu is a mean over the batch"),
     ("mean path dropped", "step 8 (mu = mean of x): the mean path was dropped"),
     ("dx without 1/m", "step 8 (mu = mean of x): the 1/m of the mean is missing"),

@@ -179,6 +179,13 @@ def check_relative_error(student, seed=0, hidden=False):
                   why="a and b must have the same shape; broadcasting them would compare the "
                       "wrong entries. Raising it is part of the exercise's contract: "
                       "`if a.shape != b.shape: raise ValueError(...)` after np.asarray")
+    case = Case("arrays of the same size but different shapes", seed,
+                {"a.shape": (2, 3), "b.shape": (3, 2)})
+    expect_raises(student, np.ones((2, 3)), np.full((3, 2), 2.0), case=case,
+                  name="relative_error",
+                  why="a (2, 3) and a (3, 2) array have the same number of entries, but not "
+                      "the same shape: compare a.shape with b.shape, not their sizes, and do "
+                      "not flatten them first")
 
 
 # ---------------------------------------------------------------------------------------
@@ -517,6 +524,8 @@ def _backward_cases(seed, rng, hidden):
     return cases
 
 
+EPS_FIXED = ("eps was taken as 1e-5 instead of cache['eps'], the eps this forward pass "
+             "used (here it is not 1e-5): read it from the cache, or use cache['std'].")
 EPS_MISTAKE = ("eps was left out of the standard deviation or added outside the square root: "
                "use sqrt(var + eps), the std the forward pass divided by (cache['std'] holds "
                "it).")
@@ -535,21 +544,22 @@ STEPS = {
 }
 
 
-def _staged(dout, cache, wrong=None, m=None):
+def _staged(dout, cache, wrong=None, m=None, eps=None):
     """dx of the staged pass, with one step done wrong (``wrong``: a key of STAGE_MISTAKES).
 
     Every step in float64, one line per node of the graph, so that a student's staged pass
-    that goes wrong at one node matches exactly one of these. ``m`` replaces the batch size.
+    that goes wrong at one node matches exactly one of these. ``m`` replaces the batch size,
+    ``eps`` the cache's eps in the std the backward pass computes (xmu stays the true one).
     """
     dout = np.asarray(dout, dtype=np.float64)
     x_hat = cache["x_hat"].astype(np.float64)
     var = cache["var"].astype(np.float64)
     gamma = cache["gamma"].astype(np.float64)
-    eps = float(cache["eps"])
+    true_eps = float(cache["eps"])
     m = dout.shape[0] if m is None else m
-    std = np.sqrt(var + eps)
+    std = np.sqrt(var + (true_eps if eps is None else eps))
     istd = 1 / std
-    xmu = x_hat * std
+    xmu = x_hat * np.sqrt(var + true_eps)
 
     def batch_sum(v, step):  # over the batch, or done wrong at this step
         if wrong == f"{step}-axis":
@@ -585,10 +595,11 @@ def _staged(dout, cache, wrong=None, m=None):
     dmu = -batch_sum(dxmu, 7)
     if wrong == "7-sign":
         dmu = -dmu
+    dx = -dxmu if wrong == "7-xsign" else dxmu
     # 8: mu = mean(x), the second path into x
     if wrong == "8-dropped":
-        return dxmu
-    return dxmu + dmu / {"8-m": 1, "8-unbiased": m - 1}.get(wrong, m)
+        return dx
+    return dx + dmu / {"8-m": 1, "8-unbiased": m - 1}.get(wrong, m)
 
 
 #: (key of _staged, step, what went wrong there and what it should be)
@@ -622,6 +633,8 @@ STAGE_MISTAKES = [
     ("6-dropped", 6, "the variance path was dropped: var depends on every x_i through sq, so "
                      "dxmu gets a second term, 2 * xmu * d sq, added to the one from step 2."),
     ("7-sign", 7, "d mu has the wrong sign: xmu = x - mu, so d mu = -sum(dxmu, axis=0)."),
+    ("7-xsign", 7, "the first path into x has the wrong sign: d(x - mu)/dx = +1, so dx = dxmu "
+                   "(the minus belongs to d mu)."),
     ("7-mean", 7, "d mu is a mean over the batch; mu is used by all m examples, so it collects "
                   "the sum: d mu = -sum(dxmu, axis=0)."),
     ("7-axis", 7, "d mu was summed over axis=1 (the features); sum over the batch, axis=0."),
@@ -643,6 +656,7 @@ def _stage_mistakes(dout, cache):
     out.append(("m - 1 was used where the batch size m belongs: the forward pass divides by "
                 "m (biased variance), so every 1/m of the backward pass is 1/m too.",
                 lambda: _staged(dout, cache, m=np.shape(dout)[0] - 1)))
+    out.append((EPS_FIXED, lambda: _staged(dout, cache, eps=1e-5)))
     return out
 
 
@@ -675,6 +689,11 @@ def _backward_mistakes(dout, cache):
         (EPS_MISTAKE, lambda: closed(1, gamma, np.sqrt(var) + eps)),
         ("the sign of the variance term is flipped: dx = gamma / (m std) * (m dout - sum(dout) "
          "- x_hat * sum(dout * x_hat)).", lambda: closed(-1, gamma, std)),
+        ("the unbiased variance (ddof=1, divided by m - 1) went into std; the forward pass "
+         "normalized with the biased one, cache['var'] (divided by m): use "
+         "sqrt(cache['var'] + eps), which is cache['std'].",
+         lambda: closed(1, gamma, np.sqrt(var * m / (m - 1) + eps))),
+        (EPS_FIXED, lambda: closed(1, gamma, np.sqrt(var + 1e-5))),
         ("dx was divided by the variance instead of the standard deviation.",
          lambda: closed(1, gamma, var + eps)),
     ]
@@ -691,6 +710,10 @@ def _backward_mistakes(dout, cache):
          "so sum over the batch: sum(dout * x_hat, axis=0).", lambda: (dout * x_hat).sum(1)),
     ]
     dbeta = [
+        ("dgamma and dbeta were swapped: return (dx, dgamma, dbeta), in this order.",
+         lambda: (dout * x_hat).sum(0)),
+        ("the three gradients are in the wrong order: return (dx, dgamma, dbeta).",
+         lambda: closed(1, gamma, std)),
         ("dbeta is a mean over the batch; it should be sum(dout, axis=0).",
          lambda: dout.mean(0)),
         ("dbeta was multiplied by gamma; d(out)/d(beta) = 1.", lambda: dout.sum(0) * gamma),
