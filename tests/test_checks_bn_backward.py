@@ -94,9 +94,9 @@ def test_relative_error_mistakes_rejected(student, words):
     _rejected(check_relative_error, student, words)
 
 
-def rel_error_without_validation(x, y):
-    """The usual course helper, pasted: right values, no ValueError for mismatched shapes."""
-    return np.max(np.abs(x - y) / (np.maximum(1e-8, np.abs(x) + np.abs(y))))
+def rel_error_without_validation(a, b):
+    """A helper as other courses give it: right values, no ValueError for other shapes."""
+    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
 
 
 def test_pasted_rel_error_fails_only_the_value_error_case():
@@ -318,19 +318,16 @@ def num_rebinds_x(f, x, dout, h=1e-5):
 
 
 def num_keeps_outputs(f, x, dout, h=1e-5):
-    """The course helper without its .copy(): right unless f's output aliases x."""
+    """Keeps the two outputs, then weights their difference: right unless they alias x."""
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    while not it.finished:
-        ix = it.multi_index
-        oldval = x[ix]
-        x[ix] = oldval + h
-        pos = f(x)
-        x[ix] = oldval - h
-        neg = f(x)
-        x[ix] = oldval
-        grad[ix] = np.sum((pos - neg) * dout) / (2 * h)
-        it.iternext()
+    for where in np.ndindex(*x.shape):
+        saved = x[where]
+        x[where] = saved + h
+        up = f(x)
+        x[where] = saved - h
+        down = f(x)
+        x[where] = saved
+        grad[where] = np.sum((up - down) * dout) / (2 * h)
     return grad
 
 
@@ -757,22 +754,17 @@ def test_m_minus_one_everywhere_is_named():
 # ---- code written for another cache -------------------------------------------------------
 
 def tuple_cache_staged(dout, cache):
-    """A well-known staged solution, pasted: it unpacks a 7-tuple cache."""
-    xhat, gamma, xmu, ivar, sqrtvar, var, eps = cache
-    N, D = dout.shape
-    dbeta = np.sum(dout, axis=0)
-    dgamma = np.sum(dout * xhat, axis=0)
-    dxhat = dout * gamma
-    divar = np.sum(dxhat * xmu, axis=0)
-    dxmu1 = dxhat * ivar
-    dsqrtvar = -1.0 / (sqrtvar**2) * divar
-    dvar = 0.5 * 1.0 / np.sqrt(var + eps) * dsqrtvar
-    dsq = 1.0 / N * np.ones((N, D)) * dvar
-    dxmu2 = 2 * xmu * dsq
-    dx1 = dxmu1 + dxmu2
-    dmu = -1 * np.sum(dxmu1 + dxmu2, axis=0)
-    dx2 = 1.0 / N * np.ones((N, D)) * dmu
-    return dx1 + dx2, dgamma, dbeta
+    """A staged pass written for a cache that is a 7-tuple (another course's layout)."""
+    normalized, scale, centred, inv_std, std, variance, eps = cache
+    n = dout.shape[0]
+    d_shift = dout.sum(axis=0)
+    d_scale = (dout * normalized).sum(axis=0)
+    d_norm = scale * dout
+    d_inv_std = (d_norm * centred).sum(axis=0)
+    d_var = -0.5 * d_inv_std / std**3
+    d_centred = d_norm * inv_std + 2.0 * centred * d_var / n
+    d_mean = -d_centred.sum(axis=0)
+    return d_centred + d_mean / n, d_scale, d_shift
 
 
 def eight_names_cache(dout, cache):
@@ -857,32 +849,29 @@ def test_hard_coded_backward_passes_visible_but_not_hidden():
 
 THROUGH_THE_GRADER = {
     "numgrad_right_with_copies": ("check_numerical_gradient", """
-        def numgrad_right_with_copies(f, x, df, h=1e-5):
+        def numgrad_right_with_copies(f, x, dout, h=1e-5):
             grad = np.zeros_like(x)
-            it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-            while not it.finished:
-                ix = it.multi_index
-                oldval = x[ix]
-                x[ix] = oldval + h
-                pos = f(x).copy()
-                x[ix] = oldval - h
-                neg = f(x).copy()
-                x[ix] = oldval
-                grad[ix] = np.sum((pos - neg) * df) / (2 * h)
-                it.iternext()
+            for where in np.ndindex(*x.shape):
+                saved = x[where]
+                x[where] = saved + h
+                up = np.array(f(x), copy=True)
+                x[where] = saved - h
+                down = np.array(f(x), copy=True)
+                x[where] = saved
+                grad[where] = np.sum((up - down) * dout) / (2 * h)
             return grad
         """, "passed"),
     "numgrad_keeps_outputs": ("check_numerical_gradient", """
-        def numgrad_keeps_outputs(f, x, df, h=1e-5):
+        def numgrad_keeps_outputs(f, x, dout, h=1e-5):
             grad = np.zeros_like(x)
-            for ix in np.ndindex(*x.shape):
-                oldval = x[ix]
-                x[ix] = oldval + h
-                pos = f(x)
-                x[ix] = oldval - h
-                neg = f(x)
-                x[ix] = oldval
-                grad[ix] = np.sum((pos - neg) * df) / (2 * h)
+            for where in np.ndindex(*x.shape):
+                saved = x[where]
+                x[where] = saved + h
+                up = f(x)
+                x[where] = saved - h
+                down = f(x)
+                x[where] = saved
+                grad[where] = np.sum((up - down) * dout) / (2 * h)
             return grad
         """, "kept and subtracted afterwards"),
     "numgrad_sums_at_the_end": ("check_numerical_gradient", """
@@ -921,7 +910,7 @@ THROUGH_THE_GRADER = {
         """, "1e-8 floor"),
     "bn_tuple_cache": ("check_batchnorm_backward", """
         def bn_tuple_cache(dout, cache):
-            xhat, gamma, xmu, ivar, sqrtvar, var, eps = cache
+            normalized, scale, centred, inv_std, std, variance, eps = cache
             return dout, dout.sum(0), dout.sum(0)
         """, "unpacked like a tuple"),
     "bn_key_names": ("check_batchnorm_backward", """
