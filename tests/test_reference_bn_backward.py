@@ -171,3 +171,23 @@ def test_impossible_input_raises_value_error(dout, cache, words):
     for backward in (ref.batchnorm_backward, ref.batchnorm_backward_alt):
         with pytest.raises(ValueError, match=words):
             backward(dout, cache)
+
+
+@pytest.mark.parametrize("f, dout_of", [
+    (lambda z: z, lambda x: np.arange(x.size, dtype=float).reshape(x.shape)),
+    (lambda z: z.T, lambda x: np.arange(x.size, dtype=float).reshape(x.shape[::-1])),
+    (lambda z: z.reshape(-1), lambda x: np.arange(x.size, dtype=float)),
+    (lambda z: z[::-1, 1:], lambda x: np.arange(x[::-1, 1:].size, dtype=float).reshape(
+        x[::-1, 1:].shape)),
+], ids=["x itself", "transposed view", "reshaped view", "slice"])
+def test_numerical_gradient_is_right_when_f_returns_a_view_of_x(f, dout_of):
+    """When f's output aliases x, is the gradient still dout put back in place, x restored?"""
+    x = np.random.default_rng(2).normal(size=(3, 4))
+    before = x.copy()
+    dout = dout_of(x)
+    grad = ref.numerical_gradient(f, x, dout)
+    np.testing.assert_array_equal(x, before)
+    # the gradient of sum(view(x) * dout) puts each dout entry where its view took x from
+    exact = np.zeros_like(x)
+    f(exact)[...] = dout
+    np.testing.assert_allclose(grad, exact, rtol=1e-7, atol=1e-9 * dout.max())
