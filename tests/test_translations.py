@@ -1,0 +1,85 @@
+"""Do the translation catalogues follow the English, and never touch code or nbgrader's cells?"""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder import translations as T
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(T, "TRANSLATIONS", tmp_path)
+    monkeypatch.setattr(T.paths, "ROOT", tmp_path)
+    return tmp_path
+
+
+def _nb(*markdown):
+    nb = new_notebook()
+    for i, text in enumerate(markdown):
+        cell = new_markdown_cell(text)
+        cell["id"] = f"c{i}"
+        nb.cells.append(cell)
+    code = new_code_cell("x = 1  # a comment stays English")
+    code["id"] = "code"
+    nb.cells.append(code)
+    return nb
+
+
+def _translate_all(lang, name, words):
+    po = T.load(lang, name)
+    for entry in po:
+        entry.msgstr = words[entry.msgid]
+    po.save(str(T.catalog_path(lang, name)))
+
+
+def test_a_new_catalogue_lists_every_markdown_cell_untranslated(folder):
+    """Does update write one empty entry per markdown cell, keyed by the cell id?"""
+    texts = T.texts_of(_nb("# Title", "Some *text*."))
+    assert T.update("ko", "nb", texts) == {"new": 2, "changed": 0, "removed": 0, "kept": 0}
+    po = T.load("ko", "nb")
+    assert [(e.msgctxt, e.msgid, e.msgstr) for e in po] == [("c0", "# Title", ""),
+                                                             ("c1", "Some *text*.", "")]
+    assert T.problems("ko", "nb", texts) == ["nb cell c0: not translated yet",
+                                             "nb cell c1: not translated yet"]
+
+
+def test_a_changed_english_cell_makes_its_translation_fuzzy_and_keeps_the_old_english(folder):
+    """Is a translation made for other English marked out of date, with what changed?"""
+    T.update("ko", "nb", T.texts_of(_nb("# Title", "Old text.")))
+    _translate_all("ko", "nb", {"# Title": "# 제목", "Old text.": "옛 글."})
+    assert T.problems("ko", "nb", T.texts_of(_nb("# Title", "Old text."))) == []
+    texts = T.texts_of(_nb("# Title", "New text."))
+    assert T.problems("ko", "nb", texts) == [
+        "nb cell c1: the entry translates other English (run `translations update ko`, "
+        "then revise it)"]
+    assert T.update("ko", "nb", texts)["changed"] == 1
+    entry = [e for e in T.load("ko", "nb") if e.msgctxt == "c1"][0]
+    assert "fuzzy" in entry.flags and entry.previous_msgid == "Old text."
+    assert entry.msgstr == "옛 글."
+    assert T.problems("ko", "nb", texts) == [
+        "nb cell c1: out of date (fuzzy): the English changed since it was translated"]
+    nb = T.translate(_nb("# Title", "New text."), "ko", "nb")
+    assert [c.source for c in nb.cells] == ["# 제목", "New text.", "x = 1  # a comment stays English"]
+
+
+def test_a_removed_cell_becomes_obsolete_and_a_missing_catalogue_is_named(folder):
+    T.update("ko", "nb", T.texts_of(_nb("A", "B")))
+    assert T.update("ko", "nb", T.texts_of(_nb("A")))["removed"] == 1
+    assert [e.obsolete for e in T.load("ko", "nb")] == [False, True]
+    assert "is missing" in T.problems("ko", "other", T.texts_of(_nb("A")))[0]
+
+
+def test_translate_changes_markdown_only_and_leaves_answer_cells_as_released(folder):
+    """Are code cells and a student version's answer cell (with nbgrader metadata) untouched?"""
+    source = _nb("# Title", "A model answer.")
+    T.update("ko", "nb", T.texts_of(source))
+    _translate_all("ko", "nb", {"# Title": "# 제목", "A model answer.": "모범 답안."})
+    student = _nb("# Title", "YOUR ANSWER HERE")
+    student.cells[1].metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "q",
+                                             "points": 1, "checksum": "abc"}
+    out = T.translate(student, "ko", "nb")
+    assert out.cells[0].source == "# 제목"
+    assert out.cells[1] == student.cells[1] and out.cells[2] == student.cells[2]
+    assert T.translate(source, "ko", "nb").cells[1].source == "모범 답안."
+    assert nbformat.validate(out) is None
