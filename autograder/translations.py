@@ -92,10 +92,14 @@ def update(lang: str, name: str, texts: list[Text]) -> dict[str, int]:
     """
     po = load(lang, name)
     by_id = {e.msgctxt: e for e in po if not e.obsolete}
+    gone = {e.msgctxt: e for e in po if e.obsolete}
     counts = {"new": 0, "changed": 0, "removed": 0, "kept": 0}
     entries = []
     for text in texts:
         entry = by_id.pop(text.cell_id, None)
+        if entry is None and text.cell_id in gone:  # a cell that is back brings back its entry
+            entry = gone.pop(text.cell_id)
+            entry.obsolete = False
         if entry is None:
             entry = polib.POEntry(msgctxt=text.cell_id, msgid=text.english, msgstr="")
             counts["new"] += 1

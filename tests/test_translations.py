@@ -70,6 +70,21 @@ def test_a_removed_cell_becomes_obsolete_and_a_missing_catalogue_is_named(folder
     assert "is missing" in T.problems("ko", "other", T.texts_of(_nb("A")))[0]
 
 
+def test_a_cell_that_comes_back_gets_its_old_translation_back(folder):
+    """Is an obsolete entry revived (fuzzy if its English changed) when its cell returns?"""
+    T.update("ko", "nb", T.texts_of(_nb("A", "B")))
+    _translate_all("ko", "nb", {"A": "가", "B": "나"})
+    T.update("ko", "nb", T.texts_of(_nb("A")))
+    assert T.update("ko", "nb", T.texts_of(_nb("A", "B")))["kept"] == 2
+    assert [(e.msgctxt, e.msgstr, e.obsolete) for e in T.load("ko", "nb")] == [
+        ("c0", "가", False), ("c1", "나", False)]
+    assert T.problems("ko", "nb", T.texts_of(_nb("A", "B"))) == []
+    T.update("ko", "nb", T.texts_of(_nb("A")))
+    T.update("ko", "nb", T.texts_of(_nb("A", "B, changed")))
+    entry = [e for e in T.load("ko", "nb") if e.msgctxt == "c1"][0]
+    assert "fuzzy" in entry.flags and entry.previous_msgid == "B" and entry.msgstr == "나"
+
+
 def test_translate_changes_markdown_only_and_leaves_answer_cells_as_released(folder):
     """Are code cells and a student version's answer cell (with nbgrader metadata) untouched?"""
     source = _nb("# Title", "A model answer.")
