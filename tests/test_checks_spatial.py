@@ -690,3 +690,44 @@ def test_the_reference_passes_every_check_at_fresh_seeds(seed):
     check_spatial_batchnorm_forward(copy["spatial_batchnorm_forward"], seed=seed, hidden=True)
     check_spatial_batchnorm_backward(copy["spatial_batchnorm_backward"], seed=seed, hidden=True)
     check_fold_batchnorm(copy["fold_batchnorm"], seed=seed, hidden=True)
+
+
+def forward_no_keepdims(x, gamma, beta, eps=1e-5):
+    """(C,) statistics against (N, C, H, W): they line up with W (runs only when W = C)."""
+    x = _validated(x)
+    mean = x.mean(axis=(0, 2, 3))
+    var = ((x - mean) ** 2).mean(axis=(0, 2, 3))
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return _c(gamma) * x_hat + _c(beta), {"x_hat": x_hat, "mean": mean, "var": var,
+                                          "gamma": gamma, "eps": eps}
+
+
+def backward_m_is_size(dout, cache):
+    _check_dout(dout, cache)
+    x_hat, gamma = cache["x_hat"], _c(cache["gamma"])
+    std = np.sqrt(_c(cache["var"]) + cache["eps"])
+    m = dout.size
+    dbeta = dout.sum(axis=(0, 2, 3))
+    dgamma = (dout * x_hat).sum(axis=(0, 2, 3))
+    return gamma / (m * std) * (m * dout - _c(dbeta) - x_hat * _c(dgamma)), dgamma, dbeta
+
+
+def backward_no_keepdims(dout, cache):
+    """dbeta and dgamma of shape (C,) used in dx as they are: they line up with W."""
+    _check_dout(dout, cache)
+    x_hat, gamma = cache["x_hat"], cache["gamma"]
+    std = np.sqrt(cache["var"] + cache["eps"])
+    m = dout.shape[0] * dout.shape[2] * dout.shape[3]
+    dbeta = dout.sum(axis=(0, 2, 3))
+    dgamma = (dout * x_hat).sum(axis=(0, 2, 3))
+    return gamma / (m * std) * (m * dout - dbeta - x_hat * dgamma), dgamma, dbeta
+
+
+@pytest.mark.parametrize("check, student, words", [
+    (check_spatial_batchnorm_forward, forward_no_keepdims, "without keepdims=True"),
+    (check_spatial_batchnorm_backward, backward_m_is_size, "m = dout.size"),
+    (check_spatial_batchnorm_backward, backward_no_keepdims, "without keepdims=True"),
+], ids=["forward-no-keepdims", "backward-m-is-size", "backward-no-keepdims"])
+def test_shape_slips_are_named(check, student, words):
+    """(C,) vectors that broadcast along W, and m counting the channels: named?"""
+    rejected(check, student, words)

@@ -8,7 +8,7 @@ import numpy as np
 from course_utils import reference as ref
 
 from ._core import (
-    Case, call_student, expect_array, expect_close, expect_raises, expect_tuple, fail, make_rng,
+    Case, CheckFailure, call_student, expect_array, expect_close, expect_raises, expect_tuple, fail, make_rng,
     tolerance,
 )
 from ._nearest import expect_array_named
@@ -90,6 +90,33 @@ def _forward_cases(seed, rng, hidden):
     return cases
 
 
+_NO_KEEPDIMS = (
+    "the per-channel vectors (mean, variance, or sums) were used with shape (C,), without "
+    "keepdims=True or a reshape to (1, C, 1, 1): against an (N, C, H, W) array a (C,) vector "
+    "lines up with the last axis, W, not with the channels (it runs without an error only "
+    "when W = C).")
+
+
+def _call(student, *args, **kwargs):
+    """``call_student``; a broadcasting error between (N, C, H, W) and (C,) gets its hint."""
+    try:
+        return call_student(student, *args, **kwargs)
+    except CheckFailure as failure:
+        c = np.shape(args[0])[1] if np.ndim(args[0]) == 4 else None
+        if c is not None and "could not be broadcast" in str(failure) and f"({c},)" in str(
+                failure):
+            raise CheckFailure(f"{failure}\nLikely mistake: {_NO_KEEPDIMS}") from None
+        raise
+
+
+def _along_w(x, gamma, beta, eps, g=None, b=None):
+    """The forward pass with its (C,) statistics broadcast along W (no keepdims)."""
+    mean = x.mean(axis=(0, 2, 3))
+    var = ((x - mean) ** 2).mean(axis=(0, 2, 3))
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return (gamma if g is None else g) * x_hat + (beta if b is None else b)
+
+
 def _forward_mistakes(x, gamma, beta, eps):
     """What common wrong forward passes return for this input (in float64)."""
     x = x.astype(np.float64)
@@ -116,6 +143,8 @@ def _forward_mistakes(x, gamma, beta, eps):
         (channels_not_undone, lambda: (gamma.reshape(c, 1) * _norm(channel_rows, 1, eps)
                                        + beta.reshape(c, 1)).reshape(x.shape)),
         (channels_not_undone, lambda: g * _norm(channel_rows, 1, eps).reshape(x.shape) + b),
+        (_NO_KEEPDIMS, lambda: _along_w(x, gamma, beta, eps, g, b)),
+        (_NO_KEEPDIMS, lambda: _along_w(x, gamma, beta, eps)),
         ("statistics per activation (axis 0 only, one mean per channel *and position*): that "
          "is the fully connected version. For convolutions the statistics run over (N, H, W), "
          "one per channel (paper, Section 3.2).",
@@ -196,8 +225,8 @@ def check_spatial_batchnorm_forward(student, seed=0, hidden=False):
     seed, rng = make_rng(seed)
     name = "spatial_batchnorm_forward"
     for case, x, gamma, beta, eps in _forward_cases(seed, rng, hidden):
-        result = call_student(student, x, gamma, beta, eps=eps, case=case, name=name,
-                              forbidden=FORBIDDEN, arg_names=("x", "gamma", "beta"))
+        result = _call(student, x, gamma, beta, eps=eps, case=case, name=name,
+                       forbidden=FORBIDDEN, arg_names=("x", "gamma", "beta"))
         out, cache = expect_tuple(result, 2, case=case, name=name, what="(out, cache)")
         expected, expected_cache = ref.spatial_batchnorm_forward(x, gamma, beta, eps=eps)
         expect_array_named(out, expected, case=case, what="out",
@@ -298,6 +327,11 @@ def _backward_mistakes(dout, cache):
         (f"dx uses m = N = {n} (the number of images); the statistics were taken over the "
          f"effective batch m' = N * H * W = {n * h * w} values per channel.",
          lambda: with_m(n)),
+        (f"dx uses m = dout.size = N * C * H * W = {n * c * h * w}, which counts the channels "
+         f"too; each channel's statistics are over m' = N * H * W = {n * h * w} values.",
+         lambda: with_m(n * c * h * w)),
+        (_NO_KEEPDIMS, lambda: gamma / (n * h * w * std) * (
+            n * h * w * d - d.sum(axes) - x_hat * (d * x_hat).sum(axes))),
         ("dout.reshape(-1, C) without moving the channel axis last first: use "
          "dout.transpose(0, 2, 3, 1).reshape(-1, C), and the same for x_hat.",
          lambda: rows_backward(d.reshape(-1, c), x_hat.reshape(-1, c)).reshape(d.shape)),
@@ -407,8 +441,8 @@ def check_spatial_batchnorm_backward(student, seed=0, hidden=False):
     seed, rng = make_rng(seed)
     name = "spatial_batchnorm_backward"
     for case, dout, cache in _backward_cases(seed, rng, hidden):
-        result = call_student(student, dout, cache, case=case, name=name, forbidden=FORBIDDEN,
-                              arg_names=("dout", "cache"))
+        result = _call(student, dout, cache, case=case, name=name, forbidden=FORBIDDEN,
+                       arg_names=("dout", "cache"))
         dx, dgamma, dbeta = expect_tuple(result, 3, case=case, name=name,
                                          what="(dx, dgamma, dbeta)")
         exp_dx, exp_dgamma, exp_dbeta = ref.spatial_batchnorm_backward(dout, cache)
