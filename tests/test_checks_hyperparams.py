@@ -750,3 +750,165 @@ def test_failure_reports_a_seed_that_reproduces_it():
     seed = int(str(info.value).split("seed ")[1].split(",")[0].split(")")[0])
     with pytest.raises(CheckFailure):
         check_random_search(wrong, seed=seed)
+
+
+# =========================================================================================
+# lr_at returns a Python float; early_stopping_epoch keeps the earliest of equal losses
+# =========================================================================================
+
+def lr_float_subclass(kind, lr0, t, total_steps, drop=0.1, every=10):
+    """numpy's float64 subclasses float: a rate that is one is a Python float."""
+    return np.float64(lr_right(kind, lr0, t, total_steps, drop, every))
+
+
+@pytest.mark.parametrize("seed", [0, None])
+def test_numpy_float64_counts_as_a_python_float(seed):
+    """Is a rate returned as np.float64 (a subclass of float) accepted?"""
+    check_lr_at(lr_float_subclass, seed=seed, hidden=True)
+
+
+def _lr_returning(wrap):
+    def lr_at(kind, lr0, t, total_steps, drop=0.1, every=10):
+        return wrap(lr_right(kind, lr0, t, total_steps, drop, every))
+    return lr_at
+
+
+def lr_int_zero(kind, lr0, t, total_steps, drop=0.1, every=10):
+    """Right everywhere, but the linear schedule's 0 after total_steps is the int 0."""
+    _lr_validate(kind, t, every)
+    if kind == "linear" and t >= total_steps:
+        return 0
+    return lr_right(kind, lr0, t, total_steps, drop, every)
+
+
+def lr_swapped_signature(kind, lr0, t, total_steps, every=10, drop=0.1):
+    _lr_validate(kind, t, every)
+    return lr_right(kind, lr0, t, total_steps, drop=drop, every=every)
+
+
+def lr_swapped_signature_unchecked(kind, lr0, t, total_steps, every=10, drop=0.1):
+    if kind == "step":
+        return lr0 * drop ** (t // every)
+    return lr_right(kind, lr0, t, total_steps, drop=drop, every=every)
+
+
+def lr_refuses_numpy_integers(kind, lr0, t, total_steps, drop=0.1, every=10):
+    if not isinstance(t, int):
+        raise ValueError(f"t must be an int, got {type(t).__name__}")
+    return lr_right(kind, lr0, t, total_steps, drop, every)
+
+
+LR_TYPE_MISTAKES = [
+    (_lr_returning(np.asarray), "0-d numpy array"),
+    (_lr_returning(lambda v: np.array(v).reshape(())), "0-d numpy array"),
+    (_lr_returning(np.float32), "numpy float32"),
+    (lr_int_zero, "integer 0"),
+    (_lr_returning(lambda v: __import__("fractions").Fraction(v)), "Python float"),
+    (lr_swapped_signature, "passed by position"),
+    (lr_swapped_signature_unchecked, "passed by position"),
+    (lr_refuses_numpy_integers, "t a numpy integer"),
+]
+
+
+@pytest.mark.parametrize("student, words", LR_TYPE_MISTAKES,
+                         ids=[f"{i}-{w}" for i, (_, w) in enumerate(LR_TYPE_MISTAKES)])
+def test_lr_at_must_be_a_python_float_and_take_the_signatures_order(student, words):
+    """Is a rate that is not a Python float, or a signature in another order, rejected by name?"""
+    _rejected(check_lr_at, student, words)
+
+
+def test_a_zero_d_array_is_refused_in_the_visible_test_too():
+    """Does the visible test (seed 0, not hidden) already refuse a 0-d array?"""
+    _rejected(check_lr_at, _lr_returning(np.asarray), "0-d numpy array", hidden=False)
+
+
+def es_non_strict(val_losses, patience):
+    """`<=`: an equal loss counts as an improvement, so the latest tie is kept."""
+    _es_validate(val_losses, patience)
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(val_losses):
+        if loss <= best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                break
+    return best_epoch
+
+
+def es_tie_restarts_patience(val_losses, patience):
+    """Keeps the earliest tie, but an equal loss resets the counter."""
+    _es_validate(val_losses, patience)
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(val_losses):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        elif loss == best:
+            wait = 0
+        else:
+            wait += 1
+            if wait >= patience:
+                break
+    return best_epoch
+
+
+def es_latest_of_ties(val_losses, patience):
+    """Stops at the right epoch, then picks the last epoch with the lowest loss seen."""
+    _es_validate(val_losses, patience)
+    losses = list(map(float, val_losses))
+    stop = len(losses) - 1
+    for epoch in range(len(losses)):
+        if epoch - int(np.argmin(losses[:epoch + 1])) >= patience:
+            stop = epoch
+            break
+    seen = np.asarray(losses[:stop + 1])
+    return int(np.flatnonzero(seen == seen.min())[-1])
+
+
+def es_pandas_style_idxmin(val_losses, patience):
+    """The best of the seen epochs by a reversed argmin: the latest of equal losses."""
+    _es_validate(val_losses, patience)
+    answer = es_wait_counter(val_losses, patience)
+    seen = np.asarray(val_losses, float)[:min(answer + patience, len(val_losses) - 1) + 1]
+    return int(len(seen) - 1 - np.argmin(seen[::-1]))
+
+
+ES_TIE_MISTAKES = [
+    (es_non_strict, "`<=` instead of `<`"),
+    (es_tie_restarts_patience, "restarted the patience count"),
+    (es_latest_of_ties, "the latest epoch was returned"),
+    (es_pandas_style_idxmin, "the latest epoch was returned"),
+]
+
+
+@pytest.mark.parametrize("student, words", ES_TIE_MISTAKES,
+                         ids=[w for _, w in ES_TIE_MISTAKES])
+def test_equal_losses_keep_the_earliest_epoch(student, words):
+    """Is an early stopping that mishandles equal losses rejected, naming the mistake?"""
+    message = _rejected(check_early_stopping_epoch, student, words, hidden=False)
+    assert "strictly below the best" in message, message
+
+
+@pytest.mark.parametrize("losses, patience, expected", [
+    ([1.0, 0.6, 0.8, 0.6, 0.9, 1.0, 1.1], 3, 1),      # two equal best losses
+    ([1.0, 0.6, 0.7, 0.6, 0.8, 0.5, 0.9], 3, 1),      # a tie inside the patience window
+    ([0.9, 0.9, 0.9, 0.9, 0.5, 0.4], 3, 0),           # ties at the start
+    ([0.7] * 6, 2, 0),                                # all equal
+])
+def test_the_tie_cases_say_what_the_spec_says(losses, patience, expected):
+    """Do the checks' tie cases expect what the spec says (the earliest of equal losses)?"""
+    assert ref.early_stopping_epoch(losses, patience) == expected
+    assert es_wait_counter(losses, patience) == es_prefix_argmin(losses, patience) == expected
+
+
+@pytest.mark.parametrize("seed", [None, None, None, 12])
+def test_the_reference_passes_every_check_at_fresh_seeds(seed):
+    """Does the course's own reference, graded like a student's paste, pass every check?"""
+    from tests.reference_copies import reference_copy
+
+    copy = reference_copy("hyperparams")
+    for name, check in [("train_val_split", check_train_val_split),
+                        ("log_uniform", check_log_uniform), ("random_search", check_random_search),
+                        ("narrow_space", check_narrow_space), ("lr_at", check_lr_at),
+                        ("early_stopping_epoch", check_early_stopping_epoch)]:
+        check(copy[name], seed=seed, hidden=True)

@@ -19,7 +19,8 @@ import numpy as np
 
 from course_utils import reference as ref
 
-from ._core import Case, call_student, expect_close, expect_raises, expect_tuple, fail, make_rng
+from ._core import (CheckFailure, Case, call_student, expect_close, expect_raises, expect_tuple,
+                    fail, make_rng)
 
 __all__ = ["check_train_val_split", "check_log_uniform", "check_random_search",
            "check_narrow_space", "check_lr_at", "check_early_stopping_epoch"]
@@ -723,64 +724,117 @@ def _lr_mistakes(kind, lr0, t, total, drop, every):
 
 
 def _lr_cases(rng, hidden):
+    """(label, kind, lr0, t, total_steps, drop, every, how): ``how`` says how drop and every
+    are passed: "keywords", "position" (in the order of the signature) or "defaults"."""
     lr0 = float(np.round(rng.uniform(0.05, 0.5), 3))
     total = int(rng.integers(40, 120))
     every = int(rng.integers(3, 9))
     drop = float(np.round(rng.uniform(0.2, 0.7), 2))
     cases = [
-        # (label, kind, lr0, t, total, drop, every, pass drop/every?)
-        ("step, t = 0", "step", lr0, 0, total, drop, every, True),
+        ("step, t = 0", "step", lr0, 0, total, drop, every, "keywords"),
         ("step, just before the first drop (t = every - 1)", "step", lr0, every - 1, total, drop,
-         every, True),
-        ("step, at the first drop (t = every)", "step", lr0, every, total, drop, every, True),
-        ("step, after two drops", "step", lr0, 2 * every + 1, total, drop, every, True),
-        ("step, with the default drop=0.1 and every=10", "step", lr0, 25, total, 0.1, 10, False),
-        ("linear, t = 0", "linear", lr0, 0, total, drop, every, True),
-        ("linear, half way", "linear", lr0, total // 2, total, drop, every, True),
-        ("linear, t = total_steps", "linear", lr0, total, total, drop, every, True),
+         every, "keywords"),
+        ("step, at the first drop (t = every)", "step", lr0, every, total, drop, every,
+         "keywords"),
+        ("step, after two drops", "step", lr0, 2 * every + 1, total, drop, every, "keywords"),
+        ("step, with the default drop=0.1 and every=10", "step", lr0, 25, total, 0.1, 10,
+         "defaults"),
+        ("step, drop and every passed by position", "step", lr0, 2 * every, total, drop, every,
+         "position"),
+        ("step, t a numpy integer (as np.arange gives it)", "step", lr0, np.int64(3 * every),
+         total, drop, every, "keywords"),
+        ("linear, t = 0", "linear", lr0, 0, total, drop, every, "keywords"),
+        ("linear, half way", "linear", lr0, total // 2, total, drop, every, "keywords"),
+        ("linear, t = total_steps", "linear", lr0, total, total, drop, every, "keywords"),
         ("linear, after total_steps (the rate stays 0)", "linear", lr0, total + 7, total, drop,
-         every, True),
-        ("inverse_sqrt, t = 0", "inverse_sqrt", lr0, 0, total, drop, every, True),
-        ("inverse_sqrt, t = 3", "inverse_sqrt", lr0, 3, total, drop, every, True),
-        ("inverse_sqrt, t = 99", "inverse_sqrt", lr0, 99, total, drop, every, True),
+         every, "keywords"),
+        ("inverse_sqrt, t = 0", "inverse_sqrt", lr0, 0, total, drop, every, "keywords"),
+        ("inverse_sqrt, t = 3", "inverse_sqrt", lr0, 3, total, drop, every, "keywords"),
+        ("inverse_sqrt, t = 99", "inverse_sqrt", lr0, 99, total, drop, every, "keywords"),
     ]
     if hidden:
         for _ in range(6):
             kind = ("step", "linear", "inverse_sqrt")[int(rng.integers(0, 3))]
             t = int(rng.integers(0, total))
             cases.append((f"{kind}, random t", kind, float(rng.uniform(1e-3, 2)), t, total,
-                          float(rng.uniform(0.1, 0.9)), int(rng.integers(1, 12)), True))
-        cases.append(("step, every = 1 decays every step", "step", lr0, 4, total, 0.5, 1, True))
+                          float(rng.uniform(0.1, 0.9)), int(rng.integers(1, 12)), "keywords"))
+        cases.append(("step, every = 1 decays every step", "step", lr0, 4, total, 0.5, 1,
+                      "keywords"))
+        cases.append(("linear, t a numpy integer past total_steps", "linear", lr0,
+                      np.int64(total + 1), total, drop, every, "keywords"))
     return cases
+
+
+def _python_float(got, case, what):
+    """The contract asks for a Python float: a float (numpy's float64 is one) and nothing else.
+
+    ``np.float64`` subclasses ``float``: ``isinstance(x, float)`` holds, it prints, compares
+    and serializes as a float, so it is accepted. A 0-d array, a float32, an int or a tensor
+    is not a float and is refused with the fix (``float(...)``).
+    """
+    if type(got).__module__.startswith("torch"):
+        fail(case, f"{what} is a torch tensor; return a Python float: float(...).")
+    if isinstance(got, np.ndarray):
+        if got.ndim == 0:
+            fail(case, f"{what} is a 0-d numpy array ({got!r:.60}), not a Python float "
+                       "(np.asarray or np.array of a number gives one): return float(...) of "
+                       "the result.")
+        fail(case, f"{what} should be a single number (a Python float), got an array of "
+                   f"shape {got.shape}.")
+    if isinstance(got, (bool, np.bool_)):
+        fail(case, f"{what} should be a Python float, got the bool {got!r}.")
+    if isinstance(got, float):
+        return float(got)
+    if isinstance(got, np.floating):
+        fail(case, f"{what} is a numpy {got.dtype} ({got!r:.60}), not a Python float (a "
+                   f"{got.dtype} also rounds the rate to fewer digits); return float(...).")
+    if isinstance(got, (Integral, np.integer)):
+        fail(case, f"{what} is the integer {got!r}; the rate is a Python float even when it "
+                   "is a whole number: return float(...) (for example 0.0, not 0).")
+    fail(case, f"{what} should be a Python float, got {type(got).__name__}: {got!r:.80}")
+
+
+_SIGNATURE_HINT = ("\nLikely mistake: drop and every are passed by position here, in the order "
+                   "of the signature lr_at(kind, lr0, t, total_steps, drop=0.1, every=10); "
+                   "check that your def lists them in that order.")
 
 
 def check_lr_at(student, seed=0, hidden=False):
     """Check ``lr_at(kind, lr0, t, total_steps, drop=0.1, every=10) -> float``.
 
     The three schedules at t = 0, around the first drop, half way, at and after
-    total_steps, with the defaults and with keywords; ValueError for an unknown kind, a
-    negative t and ``every < 1`` for the step schedule.
+    total_steps, with the defaults, with keywords and by position, with t a numpy integer;
+    the result must be a Python float (``np.float64``, a float subclass, is one; a 0-d
+    array, a float32 or an int is not); ValueError for an unknown kind, a negative t and
+    ``every < 1`` for the step schedule.
     """
     seed, rng = make_rng(seed)
-    for label, kind, lr0, t, total, drop, every, keywords in _lr_cases(rng, hidden):
+    for label, kind, lr0, t, total, drop, every, how in _lr_cases(rng, hidden):
         details = {"kind": kind, "lr0": lr0, "t": t, "total_steps": total}
-        if keywords:
+        if how != "defaults":
             details.update(drop=drop, every=every)
         case = Case(label, seed, details)
-        kwargs = {"drop": drop, "every": every} if keywords else {}
+        args = (kind, lr0, t, total) + ((drop, every) if how == "position" else ())
+        kwargs = {"drop": drop, "every": every} if how == "keywords" else {}
+        hint = _SIGNATURE_HINT if how == "position" else ""
         try:
-            got = call_student(student, kind, lr0, t, total, case=case, name="lr_at", **kwargs)
+            got = call_student(student, *args, case=case, name="lr_at", **kwargs)
         except AssertionError as exc:
             if "ZeroDivisionError" in str(exc) and kind == "inverse_sqrt":
                 fail(case, f"{exc}\nLikely mistake: a schedule that divides by zero at t = 0. "
                            "Steps count from 0, so use lr0 / sqrt(t + 1).")
+            if hint:
+                raise CheckFailure(f"{exc}{hint}") from None
             raise
-        value = _number(got, case, "the learning rate")
+        value = _python_float(got, case, "the learning rate")
         expected = ref.lr_at(kind, lr0, t, total, drop=drop, every=every)
         if not math.isfinite(value):
             extra = (" A schedule that divides by zero at t = 0: use lr0 / sqrt(t + 1)."
                      if kind == "inverse_sqrt" and t == 0 else "")
-            fail(case, f"the learning rate is {value}, expected {expected:.6g}.{extra}")
+            fail(case, f"the learning rate is {value}, expected {expected:.6g}.{extra}{hint}")
+        if hint and not math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12):
+            fail(case, f"the learning rate is wrong: expected {expected:.6g}, got "
+                       f"{value:.6g}.{hint}")
         expect_close(value, expected, case=case, what="the learning rate",
                      mistakes=_lr_mistakes(kind, lr0, t, total, drop, every), rtol=1e-9,
                      atol=1e-12)
@@ -814,9 +868,53 @@ def _patience_shifted(losses, patience, shift):
     return ref.early_stopping_epoch(losses, patience + shift) if patience + shift >= 1 else None
 
 
+def _es_non_strict(losses, patience):
+    """A loss equal to the best counts as an improvement (``<=``): the latest tie is kept."""
+    best = 0
+    for e in range(1, len(losses)):
+        if losses[e] <= losses[best]:
+            best = e
+        elif e - best >= patience:
+            break
+    return best
+
+
+def _es_tie_restarts_patience(losses, patience):
+    """The best epoch is the earliest of equal losses, but a tie restarts the count."""
+    best, wait = 0, 0
+    for e in range(1, len(losses)):
+        if losses[e] < losses[best]:
+            best, wait = e, 0
+        elif losses[e] == losses[best]:
+            wait = 0
+        else:
+            wait += 1
+            if wait >= patience:
+                break
+    return best
+
+
+def _es_latest_tie(losses, patience):
+    """Stops where it should, then returns the last epoch with the lowest loss seen."""
+    best = ref.early_stopping_epoch(losses, patience)
+    seen = losses[:min(best + patience, len(losses) - 1) + 1]
+    return max(e for e, v in enumerate(seen) if v == losses[best])
+
+
+_TIE = ("improvement means strictly below the best so far, so of equal losses the earliest "
+        "epoch is kept, and an epoch that only equals the best is an epoch without "
+        "improvement.")
+
+
 def _es_mistakes(losses, patience):
     best = ref.early_stopping_epoch(losses, patience)
     return [
+        ("a loss equal to the best so far was counted as an improvement (`<=` instead of "
+         "`<`): " + _TIE, lambda: _es_non_strict(losses, patience)),
+        ("a loss equal to the best so far restarted the patience count: " + _TIE,
+         lambda: _es_tie_restarts_patience(losses, patience)),
+        ("of equal best losses the latest epoch was returned: " + _TIE,
+         lambda: _es_latest_tie(losses, patience)),
         ("returned the epoch where training stopped, not the best one: restore the weights of "
          "the best epoch.", lambda: _stopping_epoch(losses, patience)),
         ("returned the best epoch + patience: that is where training stopped; keep the weights "
@@ -854,12 +952,27 @@ def _es_cases(rng, hidden):
         ("patience = 1", [1.0, 0.9, 0.95, 0.5, 0.4], 1, "list"),
         ("a noisy validation curve (ndarray)", _noisy_curve(rng, 40), 4, "array"),
         ("a noisy validation curve (float32 ndarray)", _noisy_curve(rng, 30), 6, "float32"),
+        # equal losses: improvement is strictly below the best, the earliest tie is kept
+        ("two equal best losses: the earliest is kept", [1.0, 0.6, 0.8, 0.6, 0.9, 1.0, 1.1], 3,
+         "list"),
+        ("a loss equal to the best inside the patience window (not an improvement)",
+         [1.0, 0.6, 0.7, 0.6, 0.8, 0.5, 0.9], 3, "list"),
+        ("equal losses at the start", [0.9, 0.9, 0.9, 0.9, 0.5, 0.4], 3, "list"),
+        ("every loss equal", [0.7] * 6, 2, "list"),
+        ("patience longer than the run", [1.0, 0.8, 0.9, 0.7, 0.75], 10, "list"),
+        ("a tuple of losses", (1.2, 0.9, 1.0, 0.8, 0.85, 0.95, 1.1), 2, "tuple"),
     ]
     if hidden:
         for _ in range(8):
             n = int(rng.integers(5, 80))
             cases.append(("random noisy curve", _noisy_curve(rng, n), int(rng.integers(1, 10)),
                           "array"))
+        for _ in range(4):
+            # rounded to two decimals, as a logged loss often is: ties near the bottom
+            n = int(rng.integers(15, 60))
+            curve = [round(v, 2) for v in _noisy_curve(rng, n)]
+            cases.append(("random curve rounded to 2 decimals (ties)", curve,
+                          int(rng.integers(1, 8)), "list"))
     return cases
 
 
@@ -868,19 +981,24 @@ def check_early_stopping_epoch(student, seed=0, hidden=False):
 
     Curves built so that the usual mistakes give different answers: returning where
     training stopped instead of the best epoch, taking the best of the whole list
-    (ignoring patience), patience off by one either way, counting epochs from 1. Lists and
-    arrays; ValueError for an empty list and patience < 1.
+    (ignoring patience), patience off by one either way, counting epochs from 1, and equal
+    losses (improvement is strictly below the best: of equal losses the earliest epoch is
+    kept, and a tie does not restart the patience), at the start, inside the patience
+    window, everywhere. Lists, tuples and arrays; ValueError for an empty list and
+    patience < 1.
     """
     seed, rng = make_rng(seed)
     for label, losses, patience, form in _es_cases(rng, hidden):
         if form == "array":
             arg = np.array(losses)
+        elif form == "tuple":
+            arg = tuple(losses)
         elif form == "float32":
             arg = np.array(losses, dtype=np.float32)
             losses = [float(v) for v in arg]
         else:
             arg = list(losses)
-        before = copy.deepcopy(arg) if isinstance(arg, list) else arg.copy()
+        before = copy.deepcopy(arg) if isinstance(arg, (list, tuple)) else arg.copy()
         shown = [round(v, 3) for v in losses[:12]] + (["..."] if len(losses) > 12 else [])
         case = Case(label, seed, {"val_losses": shown, "patience": patience})
         got = call_student(student, arg, patience, case=case, name="early_stopping_epoch",

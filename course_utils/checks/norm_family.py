@@ -7,6 +7,7 @@ import numpy as np
 from course_utils import reference as ref
 
 from ._core import Case, call_student, expect_array, expect_raises, make_rng
+from ._nearest import expect_array_named
 
 __all__ = ["check_normalize", "check_layer_norm", "check_instance_norm", "check_group_norm"]
 
@@ -121,8 +122,8 @@ def check_normalize(student, seed=0, hidden=False):
             mistakes.append(("only the first of the axes was used; average over all of them "
                              "at once: x.mean(axis=axes, keepdims=True).",
                              lambda: _norm(x64, axes[0], eps)))
-        expect_array(got, expected, case=case, what="the normalized array",
-                     mistakes=mistakes + _common(x64, axes, eps))
+        expect_array_named(got, expected, case=case, what="the normalized array",
+                           mistakes=mistakes + _common(x64, axes, eps))
 
     bad = Case("an axis out of range: axes=(2,) for an (N, D) array", seed, {"x.shape": (4, 3)})
     expect_raises(student, rng.normal(size=(4, 3)), (2,), case=bad, name="normalize",
@@ -161,8 +162,11 @@ def _affine_mistakes(x, gamma, beta, axes, eps, per_channel):
     return [
         ("gamma and beta are swapped: out = gamma * x_hat + beta.",
          lambda: b * _norm(x, axes, eps) + g),
-        ("beta was not added.", lambda: g * _norm(x, axes, eps)),
-        ("gamma was not applied.", lambda: _norm(x, axes, eps) + b),
+        ("gamma and beta were not applied: the output is x_hat alone. Layer norm learns a "
+         "scale and a shift per feature: out = gamma * x_hat + beta.",
+         lambda: _norm(x, axes, eps)),
+        ("beta was not added: out = gamma * x_hat + beta.", lambda: g * _norm(x, axes, eps)),
+        ("gamma was not applied: out = gamma * x_hat + beta.", lambda: _norm(x, axes, eps) + b),
     ]
 
 
@@ -215,7 +219,13 @@ def check_layer_norm(student, seed=0, hidden=False):
              lambda: g64 * _norm(x64, 0, eps) + b64),
         ] + [(label_, (lambda f=f: g64 * f() + b64)) for label_, f in _common(x64, 1, eps)]
         mistakes += _affine_mistakes(x64, g64, b64, 1, eps, (1, -1))
-        expect_array(got, expected, case=case, what="layer_norm's output", mistakes=mistakes)
+        if x.shape[0] == d:  # a square batch: gamma and beta as columns still broadcast
+            mistakes.append(("gamma and beta were applied per example (as a column, "
+                             "gamma[:, None]); they have one entry per *feature* and "
+                             "broadcast along the rows as they are, shape (D,).",
+                             lambda: g64[:, None] * _norm(x64, 1, eps) + b64[:, None]))
+        expect_array_named(got, expected, case=case, what="layer_norm's output",
+                           mistakes=mistakes)
 
     vec = Case("wrong rank: one example as a 1-D vector (D,)", seed, {"x.shape": (5,)})
     expect_raises(student, rng.normal(size=5), np.ones(5), np.zeros(5), case=vec,
@@ -295,7 +305,8 @@ def check_instance_norm(student, seed=0, hidden=False):
             ("statistics over W only (axis 3); average over both spatial axes (2, 3).",
              lambda: _norm(x64, 3, eps)),
         ] + _common(x64, (2, 3), eps)
-        expect_array(got, expected, case=case, what="instance_norm's output", mistakes=mistakes)
+        expect_array_named(got, expected, case=case, what="instance_norm's output",
+                           mistakes=mistakes)
 
     one = Case("wrong rank: one image (C, H, W) without the batch axis", seed,
                {"x.shape": (3, 4, 4)})
@@ -357,9 +368,14 @@ def _group_mistakes(x, gamma, beta, g, eps):
         ("statistics over the group's channels but not its positions: average over "
          "axes (2, 3, 4) of the (N, G, C // G, H, W) array.",
          lambda: gc * _norm(x.reshape(n, g, k, h, w), 2, eps).reshape(x.shape) + bc),
+        ("x.reshape(G, -1) makes each group span several examples: a group is C // G "
+         "channels of *one* example, x.reshape(N, G, C // G, H, W) (or (N * G, -1)).",
+         lambda: gc * _norm(x.reshape(g, -1), 1, eps).reshape(x.shape) + bc),
     ] + [(label, (lambda f=f: gc * f().reshape(x.shape) + bc))
-         for label, f in _common(x.reshape(n, g, k, h, w), (2, 3, 4), eps)[:3]] \
+         for label, f in _common(x.reshape(n, g, k, h, w), (2, 3, 4), eps)] \
       + [("gamma and beta are swapped: out = gamma * x_hat + beta.", lambda: bc * right + gc),
+         ("gamma and beta were not applied: the output is x_hat alone; group norm learns a "
+          "scale and a shift per channel: out = gamma * x_hat + beta.", lambda: right),
          ("beta was not added.", lambda: gc * right),
          ("gamma was not applied.", lambda: right + bc)]
 
@@ -407,7 +423,8 @@ def check_group_norm(student, seed=0, hidden=False):
         expected = ref.group_norm(x, gamma, beta, g, eps=eps)
         mistakes = _group_mistakes(*(a.astype(np.float64) for a in (x, gamma, beta)), int(g),
                                    eps)
-        expect_array(got, expected, case=case, what="group_norm's output", mistakes=mistakes)
+        expect_array_named(got, expected, case=case, what="group_norm's output",
+                           mistakes=mistakes)
 
     x = rng.normal(size=(2, 6, 3, 3))
     bad = Case("num_groups = 4 does not divide C = 6", seed, {"x.shape": x.shape})

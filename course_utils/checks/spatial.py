@@ -8,9 +8,10 @@ import numpy as np
 from course_utils import reference as ref
 
 from ._core import (
-    Case, call_student, expect_array, expect_close, expect_raises, expect_tuple, fail, make_rng,
+    Case, CheckFailure, call_student, expect_array, expect_close, expect_raises, expect_tuple, fail, make_rng,
     tolerance,
 )
+from ._nearest import expect_array_named
 
 __all__ = ["check_spatial_batchnorm_forward", "check_spatial_batchnorm_backward",
            "check_fold_batchnorm"]
@@ -89,6 +90,33 @@ def _forward_cases(seed, rng, hidden):
     return cases
 
 
+_NO_KEEPDIMS = (
+    "the per-channel vectors (mean, variance, or sums) were used with shape (C,), without "
+    "keepdims=True or a reshape to (1, C, 1, 1): against an (N, C, H, W) array a (C,) vector "
+    "lines up with the last axis, W, not with the channels (it runs without an error only "
+    "when W = C).")
+
+
+def _call(student, *args, **kwargs):
+    """``call_student``; a broadcasting error between (N, C, H, W) and (C,) gets its hint."""
+    try:
+        return call_student(student, *args, **kwargs)
+    except CheckFailure as failure:
+        c = np.shape(args[0])[1] if np.ndim(args[0]) == 4 else None
+        if c is not None and "could not be broadcast" in str(failure) and f"({c},)" in str(
+                failure):
+            raise CheckFailure(f"{failure}\nLikely mistake: {_NO_KEEPDIMS}") from None
+        raise
+
+
+def _along_w(x, gamma, beta, eps, g=None, b=None):
+    """The forward pass with its (C,) statistics broadcast along W (no keepdims)."""
+    mean = x.mean(axis=(0, 2, 3))
+    var = ((x - mean) ** 2).mean(axis=(0, 2, 3))
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return (gamma if g is None else g) * x_hat + (beta if b is None else b)
+
+
 def _forward_mistakes(x, gamma, beta, eps):
     """What common wrong forward passes return for this input (in float64)."""
     x = x.astype(np.float64)
@@ -102,11 +130,21 @@ def _forward_mistakes(x, gamma, beta, eps):
                     "then mixes channels. Use x.transpose(0, 2, 3, 1).reshape(-1, C).")
     not_undone = ("the rows were reshaped straight back to (N, C, H, W): undo the transpose "
                   "too, out.reshape(N, H, W, C).transpose(0, 3, 1, 2).")
+    channel_rows = x.transpose(1, 0, 2, 3).reshape(c, -1)      # (C, N*H*W), one row a channel
+    channels_not_undone = (
+        "x.transpose(1, 0, 2, 3).reshape(C, -1) gives one row per channel, but the result was "
+        "reshaped straight back to (N, C, H, W): reshape it to (C, N, H, W) and transpose(1, 0, "
+        "2, 3) back.")
     mistakes = [
         (no_transpose, lambda: bn_rows(x.reshape(-1, c)).reshape(x.shape)),
         (no_transpose, lambda: g * _norm(x.reshape(-1, c), 0, eps).reshape(x.shape) + b),
         (not_undone, lambda: bn_rows(_rows(x)).reshape(x.shape)),
         (not_undone, lambda: g * _norm(_rows(x), 0, eps).reshape(x.shape) + b),
+        (channels_not_undone, lambda: (gamma.reshape(c, 1) * _norm(channel_rows, 1, eps)
+                                       + beta.reshape(c, 1)).reshape(x.shape)),
+        (channels_not_undone, lambda: g * _norm(channel_rows, 1, eps).reshape(x.shape) + b),
+        (_NO_KEEPDIMS, lambda: _along_w(x, gamma, beta, eps, g, b)),
+        (_NO_KEEPDIMS, lambda: _along_w(x, gamma, beta, eps)),
         ("statistics per activation (axis 0 only, one mean per channel *and position*): that "
          "is the fully connected version. For convolutions the statistics run over (N, H, W), "
          "one per channel (paper, Section 3.2).",
@@ -135,6 +173,12 @@ def _forward_mistakes(x, gamma, beta, eps):
          lambda: b * _norm(x, (0, 2, 3), eps) + g),
         ("the output is x_hat alone: scale by gamma and shift by beta.",
          lambda: _norm(x, (0, 2, 3), eps)),
+        ("beta was not added: out = gamma * x_hat + beta.",
+         lambda: g * _norm(x, (0, 2, 3), eps)),
+        ("gamma was not applied: out = gamma * x_hat + beta.",
+         lambda: _norm(x, (0, 2, 3), eps) + b),
+        ("the eps argument was ignored: the default 1e-5 was used instead.",
+         lambda: g * _norm(x, (0, 2, 3), 1e-5) + b),
     ]
     return mistakes
 
@@ -181,13 +225,13 @@ def check_spatial_batchnorm_forward(student, seed=0, hidden=False):
     seed, rng = make_rng(seed)
     name = "spatial_batchnorm_forward"
     for case, x, gamma, beta, eps in _forward_cases(seed, rng, hidden):
-        result = call_student(student, x, gamma, beta, eps=eps, case=case, name=name,
-                              forbidden=FORBIDDEN, arg_names=("x", "gamma", "beta"))
+        result = _call(student, x, gamma, beta, eps=eps, case=case, name=name,
+                       forbidden=FORBIDDEN, arg_names=("x", "gamma", "beta"))
         out, cache = expect_tuple(result, 2, case=case, name=name, what="(out, cache)")
         expected, expected_cache = ref.spatial_batchnorm_forward(x, gamma, beta, eps=eps)
-        expect_array(out, expected, case=case, what="out",
-                     mistakes=_forward_mistakes(x, gamma.astype(np.float64),
-                                                beta.astype(np.float64), eps))
+        expect_array_named(out, expected, case=case, what="out",
+                           mistakes=_forward_mistakes(x, gamma.astype(np.float64),
+                                                      beta.astype(np.float64), eps))
         _check_cache(cache, expected_cache, case, x, eps)
 
     one = Case("effective batch of one (N = H = W = 1)", seed, {"x.shape": (1, 3, 1, 1)})
@@ -270,15 +314,33 @@ def _backward_mistakes(dout, cache):
         return g / (m * s) * (m * d - d.sum(axes, keepdims=True)
                               - x_hat * (d * x_hat).sum(axes, keepdims=True))
 
+    rows_of = {"transposed": _rows, "plain": lambda a: a.reshape(-1, c)}
+    mixed = [(rows_of[a], rows_of[b], back) for a, b in (("plain", "transposed"),
+                                                        ("transposed", "plain"))
+             for back in ("undone", "straight")]
+
+    def mixed_dx(rows_d, rows_x, back):
+        dx_rows = rows_backward(rows_d(d), rows_x(x_hat))
+        return _unrows(dx_rows, d.shape) if back == "undone" else dx_rows.reshape(d.shape)
+
     return [
         (f"dx uses m = N = {n} (the number of images); the statistics were taken over the "
          f"effective batch m' = N * H * W = {n * h * w} values per channel.",
          lambda: with_m(n)),
+        (f"dx uses m = dout.size = N * C * H * W = {n * c * h * w}, which counts the channels "
+         f"too; each channel's statistics are over m' = N * H * W = {n * h * w} values.",
+         lambda: with_m(n * c * h * w)),
+        (_NO_KEEPDIMS, lambda: gamma / (n * h * w * std) * (
+            n * h * w * d - d.sum(axes) - x_hat * (d * x_hat).sum(axes))),
         ("dout.reshape(-1, C) without moving the channel axis last first: use "
          "dout.transpose(0, 2, 3, 1).reshape(-1, C), and the same for x_hat.",
          lambda: rows_backward(d.reshape(-1, c), x_hat.reshape(-1, c)).reshape(d.shape)),
         ("the rows of dx were reshaped straight back to (N, C, H, W): undo the transpose too.",
          lambda: rows_backward(_rows(d), _rows(x_hat)).reshape(d.shape)),
+    ] + [
+        (_NO_TRANSPOSE_BACKWARD, (lambda rd=rd, rx=rx, back=back: mixed_dx(rd, rx, back)))
+        for rd, rx, back in mixed
+    ] + [
         ("dx = gamma * dout / std ignores that the mean and variance depend on x.",
          lambda: g * d / s),
         ("dx is missing the x_hat * sum(dout * x_hat) term (the variance's dependence on x).",
@@ -293,7 +355,35 @@ def _backward_mistakes(dout, cache):
          lambda: g / (n * h * w * np.sqrt(_per_channel(cache["var"]))) * (
              n * h * w * d - d.sum(axes, keepdims=True)
              - x_hat * (d * x_hat).sum(axes, keepdims=True))),
+        ("gamma was left out of dx: dx = gamma / (m' * std) * (...).",
+         lambda: 1 / (n * h * w * s) * (n * h * w * d - d.sum(axes, keepdims=True)
+                                        - x_hat * (d * x_hat).sum(axes, keepdims=True))),
     ]
+
+
+_NO_TRANSPOSE_BACKWARD = (
+    "dout (or x_hat) was turned into rows with reshape(-1, C) without moving the channel axis "
+    "last first, so each column mixes channels: use a.transpose(0, 2, 3, 1).reshape(-1, C) "
+    "for both, and bring dx back with .reshape(N, H, W, C).transpose(0, 3, 1, 2).")
+
+
+def _sum_mistakes(dout, cache):
+    """Wrong dgamma and dbeta of the rows mistakes: a column of reshape(-1, C) mixes channels."""
+    d = dout.astype(np.float64)
+    x_hat = np.asarray(cache["x_hat"], dtype=np.float64)
+    c = d.shape[1]
+    plain = lambda a: a.reshape(-1, c)  # noqa: E731
+    dbeta = [(_NO_TRANSPOSE_BACKWARD, lambda: plain(d).sum(0)),
+             ("dbeta = sum(dout * x_hat) is dgamma's formula; dbeta = sum(dout).",
+              lambda: (d * x_hat).sum((0, 2, 3)))]
+    dgamma = [(_NO_TRANSPOSE_BACKWARD, lambda: (plain(d) * plain(x_hat)).sum(0)),
+              (_NO_TRANSPOSE_BACKWARD, lambda: (plain(d) * _rows(x_hat)).sum(0)),
+              (_NO_TRANSPOSE_BACKWARD, lambda: (_rows(d) * plain(x_hat)).sum(0)),
+              ("dgamma = sum(dout) is dbeta's formula; dgamma = sum(dout * x_hat).",
+               lambda: d.sum((0, 2, 3))),
+              ("dgamma used x instead of x_hat: dgamma = sum(dout * x_hat).",
+               lambda: (d * np.asarray(cache["x"], dtype=np.float64)).sum((0, 2, 3)))]
+    return dgamma, dbeta
 
 
 def _backward_cases(seed, rng, hidden):
@@ -335,7 +425,7 @@ def _expect_channel_vector(got, expected, case, what, c, mistakes=()):
         if got.ndim >= 2:
             fail(case, f"{what} has shape {got.shape}, expected ({c},): sum over all of "
                        "(N, H, W), axis=(0, 2, 3), so that there is one value per channel.")
-    expect_array(got, expected, case=case, what=what, mistakes=mistakes)
+    expect_array_named(got, expected, case=case, what=what, mistakes=mistakes)
 
 
 def check_spatial_batchnorm_backward(student, seed=0, hidden=False):
@@ -351,23 +441,17 @@ def check_spatial_batchnorm_backward(student, seed=0, hidden=False):
     seed, rng = make_rng(seed)
     name = "spatial_batchnorm_backward"
     for case, dout, cache in _backward_cases(seed, rng, hidden):
-        result = call_student(student, dout, cache, case=case, name=name, forbidden=FORBIDDEN,
-                              arg_names=("dout", "cache"))
+        result = _call(student, dout, cache, case=case, name=name, forbidden=FORBIDDEN,
+                       arg_names=("dout", "cache"))
         dx, dgamma, dbeta = expect_tuple(result, 3, case=case, name=name,
                                          what="(dx, dgamma, dbeta)")
         exp_dx, exp_dgamma, exp_dbeta = ref.spatial_batchnorm_backward(dout, cache)
-        d64 = dout.astype(np.float64)
-        x_hat = np.asarray(cache["x_hat"], dtype=np.float64)
         c = dout.shape[1]
-        _expect_channel_vector(dbeta, exp_dbeta, case, "dbeta", c, mistakes=[
-            ("dbeta = sum(dout * x_hat) is dgamma's formula; dbeta = sum(dout).",
-             lambda: (d64 * x_hat).sum((0, 2, 3)))])
-        _expect_channel_vector(dgamma, exp_dgamma, case, "dgamma", c, mistakes=[
-            ("dgamma = sum(dout) is dbeta's formula; dgamma = sum(dout * x_hat).",
-             lambda: d64.sum((0, 2, 3))),
-            ("dgamma used x instead of x_hat: dgamma = sum(dout * x_hat).",
-             lambda: (d64 * np.asarray(cache["x"], dtype=np.float64)).sum((0, 2, 3)))])
-        expect_array(dx, exp_dx, case=case, what="dx", mistakes=_backward_mistakes(dout, cache))
+        dgamma_mistakes, dbeta_mistakes = _sum_mistakes(dout, cache)
+        _expect_channel_vector(dbeta, exp_dbeta, case, "dbeta", c, mistakes=dbeta_mistakes)
+        _expect_channel_vector(dgamma, exp_dgamma, case, "dgamma", c, mistakes=dgamma_mistakes)
+        expect_array_named(dx, exp_dx, case=case, what="dx",
+                           mistakes=_backward_mistakes(dout, cache))
 
     x = _images(rng, 2, 3, 4, 4)
     _, cache = ref.spatial_batchnorm_forward(x, np.ones(3), np.zeros(3))
@@ -471,7 +555,14 @@ def _fold_mistakes(w, b, gamma, beta, mean, var, eps):
         shape[axis] = -1
         return v.reshape(shape)
 
+    no_eps = ("eps was left out: s = gamma / sqrt(running_var + eps), and eps matters when "
+              "a channel's running variance is small.")
     weight_mistakes = [
+        (no_eps, lambda: w * along(gamma / np.sqrt(var), 0)),
+        ("gamma was left out of the scale: s = gamma / sqrt(running_var + eps).",
+         lambda: w * along(1 / std, 0)),
+        ("the eps argument was ignored: the default 1e-5 was used instead.",
+         lambda: w * along(gamma / np.sqrt(var + 1e-5), 0)),
         ("the scale was applied to the input channels (axis 1); each *output* channel's "
          "filter is scaled: weight * s.reshape(C_out, 1, ..., 1).",
          lambda: w * along(scale, 1)),
@@ -487,6 +578,13 @@ def _fold_mistakes(w, b, gamma, beta, mean, var, eps):
          lambda: w),
     ]
     bias_mistakes = [
+        (no_eps, lambda: (b - mean) * gamma / np.sqrt(var) + beta),
+        ("gamma was left out of the bias: bias' = (bias - running_mean) * s + beta with "
+         "s = gamma / sqrt(running_var + eps).", lambda: (b - mean) / std + beta),
+        ("the bias was not scaled at all: bias' = (bias - running_mean) * s + beta.",
+         lambda: b - mean + beta),
+        ("the eps argument was ignored: the default 1e-5 was used instead.",
+         lambda: (b - mean) * gamma / np.sqrt(var + 1e-5) + beta),
         ("the old bias was forgotten: the folded bias is (bias - running_mean) * s + beta.",
          lambda: beta - mean * scale),
         ("the old bias was not scaled: it passes through BN too, so it is multiplied by s.",
@@ -529,11 +627,13 @@ def check_fold_batchnorm(student, seed=0, hidden=False):
             fail(case, f"the folded weight has shape {got_w.shape}, expected {w.shape}: the "
                        f"scale must be reshaped to (C_out,) + (1,) * (weight.ndim - 1), so it "
                        "works for a 2-D linear weight as well as a 4-D convolution weight.")
-        expect_array(got_w, exp_w, case=case, what="the folded weight", mistakes=w_mistakes)
+        expect_array_named(got_w, exp_w, case=case, what="the folded weight",
+                           mistakes=w_mistakes)
         if got_b is None:
             fail(case, "the folded bias is None. Even without an old bias (bias=None, i.e. 0) "
                        "the folded layer needs a bias: beta - running_mean * s.")
-        expect_array(got_b, exp_b, case=case, what="the folded bias", mistakes=b_mistakes)
+        expect_array_named(got_b, exp_b, case=case, what="the folded bias",
+                           mistakes=b_mistakes)
 
     c_out = 4
     w = rng.normal(size=(c_out, 2, 3, 3))
