@@ -311,3 +311,31 @@ def test_identity_mistakes_rejected(student, words):
     with pytest.raises(CheckFailure) as info:
         check_identity_params(student, seed=0)
     assert words in str(info.value), str(info.value)
+
+
+# ---- messages that tell close numbers apart ------------------------------------------------
+
+def _numbers_in(message, after):
+    """The two numbers of "expected A, got B" that follow ``after`` in a message."""
+    import re
+
+    tail = message.split(after, 1)[1]
+    found = re.search(r"expected (\S+), got (\S+?)[ ,.)]", tail)
+    assert found, message
+    return found.group(1), found.group(2)
+
+
+def test_output_wrong_beyond_the_sixth_digit_reads_as_two_different_numbers():
+    """When out is off by 4e-6 (so the numbers may agree to six digits), does the message
+    show two different numbers, and no mistake that does not fit?"""
+    def slightly_off(x, gamma, beta, eps=1e-5):
+        out, cache = _forward(_right)(x, gamma, beta, eps)
+        return out + 4e-6, cache
+    with pytest.raises(CheckFailure) as info:
+        check_batchnorm_forward(slightly_off, seed=0)
+    message = str(info.value)
+    expected, got = _numbers_in(message, "largest error")
+    assert expected != got, message
+    if f"{float(expected):.6g}" == f"{float(got):.6g}":
+        assert "relative difference" in message, message
+    assert "Likely mistake" not in message, message
