@@ -173,7 +173,26 @@ def zca_no_eps_no_clip(X, eps=1e-5):
     return X.mean(0), (U / np.sqrt(np.abs(lam))) @ U.T
 
 
+def zca_rows(X, eps=1e-5):
+    """The eigenvectors read as the rows of U: W = U^T diag U, symmetric but not whitening."""
+    X = _batch(X)
+    lam, U = np.linalg.eigh(cov_right(X))
+    return X.mean(0), U.T @ np.diag(1 / np.sqrt(np.clip(lam, 0, None) + eps)) @ U
+
+
+def zca_rows_loop(X, eps=1e-5):
+    """The same mistake as a sum of outer products over U[k], the rows."""
+    X = _batch(X)
+    lam, U = np.linalg.eigh(cov_right(X))
+    W = np.zeros((X.shape[1], X.shape[1]), dtype=X.dtype)
+    for k in range(len(lam)):
+        W += np.outer(U[k], U[k]) / np.sqrt(max(lam[k], 0) + eps)
+    return X.mean(0), W
+
+
 ZCA_MISTAKES = [
+    (zca_rows, ["eigenvectors were taken as the rows of U", "columns"]),
+    (zca_rows_loop, "eigenvectors were taken as the rows of U"),
     (zca_pca, "PCA whitening"),
     (zca_pca_flipped, "PCA whitening"),
     (_zca(lambda lam, eps: 1 / (np.sqrt(lam) + eps)), "eps was added outside the square root"),
@@ -380,6 +399,17 @@ FRAC_MISTAKES = [
 def test_fraction_mistakes_rejected(student, words):
     """Is each mistake about the sigmoid's linear regime rejected with a message naming it?"""
     _rejects(check_fraction_near_linear, student, words)
+
+
+def test_fraction_wrong_in_the_seventh_digit_reads_as_two_different_numbers():
+    """Off by 1e-7, does the message show two different fractions (not "0.5705, got 0.5705")
+    and how far apart they are?"""
+    message = _rejects(check_fraction_near_linear, lambda z, tol=0.01: frac_right(z, tol) + 1e-7,
+                       "the fraction is wrong")
+    expected, got = message.split("expected ", 1)[1].split(" (")[0].split(", got ")
+    assert expected != got and abs(float(got) - float(expected) - 1e-7) < 1e-9, message
+    assert "relative difference" in message, message
+    assert "Likely mistake" not in message, message  # the default tol is right here: no hint
 
 
 def _memorised():
