@@ -339,3 +339,22 @@ def test_output_wrong_beyond_the_sixth_digit_reads_as_two_different_numbers():
     if f"{float(expected):.6g}" == f"{float(got):.6g}":
         assert "relative difference" in message, message
     assert "Likely mistake" not in message, message
+
+
+# ---- the reference and the model answers, at many seeds ------------------------------------
+
+SEEDS = [0, 1, 2, 3, 7, 11, 2024, None, None, None]
+CHECKS = {"batchnorm_forward": check_batchnorm_forward, "identity_params": check_identity_params}
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+@pytest.mark.parametrize("source", ["reference", "model answer"])
+def test_reference_and_model_answers_pass_at_every_seed(name, source):
+    """Do a pasted copy of the reference and notebook 03's model answers pass every check, at
+    fixed and fresh seeds (float32 cases included)?"""
+    from tests.pasted import model_answers, pasted_reference
+
+    space = (pasted_reference("bn_forward") if source == "reference"
+             else model_answers("03_bn_forward"))
+    for seed in SEEDS:
+        CHECKS[name](space[name], seed=seed, hidden=True)

@@ -434,3 +434,23 @@ def test_hard_coded_answers_pass_visible_but_not_hidden():
     check_fraction_near_linear(frac_hard_coded, seed=0)
     with pytest.raises(CheckFailure):
         check_fraction_near_linear(frac_hard_coded, seed=999, hidden=True)
+
+
+# ---- the reference and the model answers, at many seeds ------------------------------------
+
+SEEDS = [0, 1, 2, 3, 7, 11, 2024, None, None, None]
+CHECKS = {"covariance": check_covariance, "zca_whitening_matrix": check_zca_whitening_matrix,
+          "bias_drift": check_bias_drift, "fraction_near_linear": check_fraction_near_linear}
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+@pytest.mark.parametrize("source", ["reference", "model answer"])
+def test_reference_and_model_answers_pass_at_every_seed(name, source):
+    """Do a pasted copy of the reference and notebook 02's model answers pass every check, at
+    fixed and fresh seeds (float32 cases included)?"""
+    from tests.pasted import model_answers, pasted_reference
+
+    space = (pasted_reference("whitening") if source == "reference"
+             else model_answers("02_whitening_pitfalls"))
+    for seed in SEEDS:
+        CHECKS[name](space[name], seed=seed, hidden=True)
