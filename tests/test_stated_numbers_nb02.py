@@ -16,6 +16,8 @@ GAIN = r"eigenvalues of W: \d+ of 64 are about (\d+) \(= 1/sqrt\(eps\)\)"
 WITHIN_001 = r"unit-normal inputs within 0\.01 of the tangent line: (0\.\d+)"
 
 CLAIMS = [
+    Claim(r"but the correlation of (0\.\d) is untouched",
+          r"each feature standardized: correlation of the two features \+(0\.\d+)"),
     Claim(r"grows \$8\^2 = (\d+)\$-fold", r"D\^2 for the products: (\d+)",
           why="the growth the products predict"),
     Claim(r"grows up to \$8\^3 = (\d+)\$-fold", r"D\^3 for the eigendecomposition: up to (\d+)",
