@@ -19,8 +19,8 @@ def gamma_beta_sigmoid_demo(gamma: float = 1.0, beta: float = 0.0, n: int = 2000
 
     Left: the sigmoid, its tangent at 0 (the linear regime) and the distribution of its
     input. Right: the distribution of its output. The title gives the share of inputs for
-    which the sigmoid is within 0.01 of its tangent 0.5 + z/4 (that is |z| < about 0.78):
-    about 57% for gamma = 1, beta = 0, and far fewer once gamma and beta move z away.
+    which the sigmoid is within 0.01 of its tangent 0.5 + z/4 (that is |z| < about 0.80):
+    about 57.5% for gamma = 1, beta = 0, and far fewer once gamma and beta move z away.
     """
     x_hat = np.random.default_rng(seed).standard_normal(n)
     z = gamma * x_hat + beta

@@ -311,3 +311,50 @@ def test_identity_mistakes_rejected(student, words):
     with pytest.raises(CheckFailure) as info:
         check_identity_params(student, seed=0)
     assert words in str(info.value), str(info.value)
+
+
+# ---- messages that tell close numbers apart ------------------------------------------------
+
+def _numbers_in(message, after):
+    """The two numbers of "expected A, got B" that follow ``after`` in a message."""
+    import re
+
+    tail = message.split(after, 1)[1]
+    found = re.search(r"expected (\S+), got (\S+?)[ ,.)]", tail)
+    assert found, message
+    return found.group(1), found.group(2)
+
+
+def test_output_wrong_beyond_the_sixth_digit_reads_as_two_different_numbers():
+    """When out is off by 4e-6 (so the numbers may agree to six digits), does the message
+    show two different numbers, and no mistake that does not fit?"""
+    def slightly_off(x, gamma, beta, eps=1e-5):
+        out, cache = _forward(_right)(x, gamma, beta, eps)
+        return out + 4e-6, cache
+    with pytest.raises(CheckFailure) as info:
+        check_batchnorm_forward(slightly_off, seed=0)
+    message = str(info.value)
+    expected, got = _numbers_in(message, "largest error")
+    assert expected != got, message
+    if f"{float(expected):.6g}" == f"{float(got):.6g}":
+        assert "relative difference" in message, message
+    assert "Likely mistake" not in message, message
+
+
+# ---- the reference and the model answers, at many seeds ------------------------------------
+
+SEEDS = [0, 1, 2, 3, 7, 11, 2024, None, None, None]
+CHECKS = {"batchnorm_forward": check_batchnorm_forward, "identity_params": check_identity_params}
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+@pytest.mark.parametrize("source", ["reference", "model answer"])
+def test_reference_and_model_answers_pass_at_every_seed(name, source):
+    """Do a pasted copy of the reference and notebook 03's model answers pass every check, at
+    fixed and fresh seeds (float32 cases included)?"""
+    from tests.pasted import model_answers, pasted_reference
+
+    space = (pasted_reference("bn_forward") if source == "reference"
+             else model_answers("03_bn_forward"))
+    for seed in SEEDS:
+        CHECKS[name](space[name], seed=seed, hidden=True)

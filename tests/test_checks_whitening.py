@@ -173,7 +173,26 @@ def zca_no_eps_no_clip(X, eps=1e-5):
     return X.mean(0), (U / np.sqrt(np.abs(lam))) @ U.T
 
 
+def zca_rows(X, eps=1e-5):
+    """The eigenvectors read as the rows of U: W = U^T diag U, symmetric but not whitening."""
+    X = _batch(X)
+    lam, U = np.linalg.eigh(cov_right(X))
+    return X.mean(0), U.T @ np.diag(1 / np.sqrt(np.clip(lam, 0, None) + eps)) @ U
+
+
+def zca_rows_loop(X, eps=1e-5):
+    """The same mistake as a sum of outer products over U[k], the rows."""
+    X = _batch(X)
+    lam, U = np.linalg.eigh(cov_right(X))
+    W = np.zeros((X.shape[1], X.shape[1]), dtype=X.dtype)
+    for k in range(len(lam)):
+        W += np.outer(U[k], U[k]) / np.sqrt(max(lam[k], 0) + eps)
+    return X.mean(0), W
+
+
 ZCA_MISTAKES = [
+    (zca_rows, ["eigenvectors were taken as the rows of U", "columns"]),
+    (zca_rows_loop, "eigenvectors were taken as the rows of U"),
     (zca_pca, "PCA whitening"),
     (zca_pca_flipped, "PCA whitening"),
     (_zca(lambda lam, eps: 1 / (np.sqrt(lam) + eps)), "eps was added outside the square root"),
@@ -382,6 +401,17 @@ def test_fraction_mistakes_rejected(student, words):
     _rejects(check_fraction_near_linear, student, words)
 
 
+def test_fraction_wrong_in_the_seventh_digit_reads_as_two_different_numbers():
+    """Off by 1e-7, does the message show two different fractions (not "0.5705, got 0.5705")
+    and how far apart they are?"""
+    message = _rejects(check_fraction_near_linear, lambda z, tol=0.01: frac_right(z, tol) + 1e-7,
+                       "the fraction is wrong")
+    expected, got = message.split("expected ", 1)[1].split(" (")[0].split(", got ")
+    assert expected != got and abs(float(got) - float(expected) - 1e-7) < 1e-9, message
+    assert "relative difference" in message, message
+    assert "Likely mistake" not in message, message  # the default tol is right here: no hint
+
+
 def _memorised():
     import course_utils.checks.whitening as cw
     from course_utils.checks._core import make_rng
@@ -404,3 +434,23 @@ def test_hard_coded_answers_pass_visible_but_not_hidden():
     check_fraction_near_linear(frac_hard_coded, seed=0)
     with pytest.raises(CheckFailure):
         check_fraction_near_linear(frac_hard_coded, seed=999, hidden=True)
+
+
+# ---- the reference and the model answers, at many seeds ------------------------------------
+
+SEEDS = [0, 1, 2, 3, 7, 11, 2024, None, None, None]
+CHECKS = {"covariance": check_covariance, "zca_whitening_matrix": check_zca_whitening_matrix,
+          "bias_drift": check_bias_drift, "fraction_near_linear": check_fraction_near_linear}
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+@pytest.mark.parametrize("source", ["reference", "model answer"])
+def test_reference_and_model_answers_pass_at_every_seed(name, source):
+    """Do a pasted copy of the reference and notebook 02's model answers pass every check, at
+    fixed and fresh seeds (float32 cases included)?"""
+    from tests.pasted import model_answers, pasted_reference
+
+    space = (pasted_reference("whitening") if source == "reference"
+             else model_answers("02_whitening_pitfalls"))
+    for seed in SEEDS:
+        CHECKS[name](space[name], seed=seed, hidden=True)

@@ -80,6 +80,75 @@ def test_fit_standardizer_keeps_a_zero_std_and_apply_treats_it_as_one():
     np.testing.assert_array_equal(out, [[0.0, 2.0]])
 
 
+def test_ten_copies_of_a_tenth_survive_fit_and_apply():
+    """The case numpy gets wrong: is a test value of 0.2 after ten training 0.1s centered
+    (0.1), where dividing by numpy's std of the column (1.4e-17) would give 7e15?"""
+    train = np.column_stack([np.full(10, 0.1), np.arange(10.0)])
+    assert train.std(axis=0)[0] > 0  # numpy's std of the constant column is rounding error
+    mean, std = ref.fit_standardizer(train)
+    assert std[0] == 0.0
+    out = ref.apply_standardizer(np.array([[0.2, 4.5]]), mean, std)
+    np.testing.assert_allclose(out, [[0.1, 0.0]], atol=1e-15)
+    naive = ref.apply_standardizer(np.array([[0.2, 4.5]]), train.mean(0), train.std(0))
+    np.testing.assert_allclose(naive, out, atol=1e-15)  # apply's own tolerance catches it too
+    np.testing.assert_array_equal(ref.standardize(train)[:, 0], np.zeros(10))
+
+
+def _constant_up_to_rounding(dtype, magnitude, rng, neighbours):
+    value = dtype(rng.uniform(1, 3) * magnitude)
+    if not neighbours:
+        return np.full(12, value, dtype=dtype)
+    steps = [np.nextafter(value, dtype(-np.inf)), value, np.nextafter(value, dtype(np.inf))]
+    return rng.choice(np.array(steps, dtype=dtype), size=12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("magnitude", [1e-12, 1e-3, 0.1, 1e3, 1e9])
+@pytest.mark.parametrize("neighbours", [False, True])
+def test_columns_constant_up_to_rounding_are_constant(dtype, magnitude, neighbours):
+    """Does a column of one value, or of a value and its neighbouring floats, map to low
+    (min-max) and 0 (standardize), with a fitted std of exactly 0, in either dtype and at
+    any magnitude?"""
+    rng = np.random.default_rng(int(magnitude * 1e12) % 1000 + neighbours)
+    X = rng.normal(3, 2, (12, 3)).astype(dtype)
+    X[:, 1] = _constant_up_to_rounding(dtype, magnitude, rng, neighbours)
+    np.testing.assert_array_equal(ref.min_max_scale(X, -1.0, 2.0)[:, 1], np.full(12, -1.0))
+    np.testing.assert_array_equal(ref.standardize(X)[:, 1], np.zeros(12))
+    mean, std = ref.fit_standardizer(X)
+    assert std[1] == 0 and std.dtype == dtype
+    # a std fitted without care (numpy's) is zero up to rounding for apply_standardizer
+    out = ref.apply_standardizer(X, X.mean(0), X.std(0))
+    assert np.all(np.abs(out[:, 1]) <= 10 * np.finfo(dtype).eps * magnitude * 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_small_values_that_vary_are_not_constant(dtype):
+    """Are columns of values near 1e-10 that vary standardized like any other (as
+    StandardScaler does), not treated as constant by an absolute threshold?"""
+    rng = np.random.default_rng(5)
+    X = (rng.normal(0, 1, (20, 3)) * 1e-11 + 3e-10).astype(dtype)
+    out = ref.standardize(X)
+    np.testing.assert_allclose(out.std(axis=0), np.ones(3), rtol=1e-4)
+    np.testing.assert_allclose(out, StandardScaler().fit_transform(X.astype(np.float64)),
+                               rtol=1e-3, atol=1e-3)
+    lo = ref.min_max_scale(X)
+    np.testing.assert_allclose(lo.min(axis=0), 0)
+    np.testing.assert_allclose(lo.max(axis=0), 1)
+    mean, std = ref.fit_standardizer(X)
+    assert np.all(std > 0)
+
+
+def test_apply_standardizer_zero_means_zero_up_to_ten_units_of_rounding():
+    """Is a std of at most 10 * eps * |mean| treated as 1, and one a little above divided by?"""
+    eps = np.finfo(np.float64).eps
+    mean = np.array([1e6, 1e6, -2.0])
+    std = np.array([9 * eps * 1e6, 20 * eps * 1e6, 0.0])
+    X = np.array([[1e6 + 1.0, 1e6 + 1.0, 0.0]])
+    out = ref.apply_standardizer(X, mean, std)
+    np.testing.assert_allclose(out[0, [0, 2]], [1.0, 2.0], rtol=1e-9)
+    np.testing.assert_allclose(out[0, 1], 1.0 / std[1], rtol=1e-6)
+
+
 @pytest.mark.parametrize("func", ["min_max_scale", "standardize", "fit_standardizer"])
 def test_float32_in_float32_out(func):
     """Does a float32 input give float32 results close to the float64 ones?"""

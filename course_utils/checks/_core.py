@@ -260,6 +260,35 @@ def tolerance(dtype) -> tuple[float, float]:
 Mistakes = Sequence[tuple[str, Callable[[], Any]]]
 
 
+def distinct(a: Any, b: Any) -> tuple[str, str, int]:
+    """``a`` and ``b`` written with as many significant digits as tell them apart.
+
+    At least 6 and at most 17 (enough for any float64), so that two numbers which differ
+    only beyond the sixth digit do not read alike. Returns both texts and the digits used.
+    """
+    a, b = float(a), float(b)
+    digits = 6
+    while digits < 17 and f"{a:.{digits}g}" == f"{b:.{digits}g}":
+        digits += 1
+    return f"{a:.{digits}g}", f"{b:.{digits}g}", digits
+
+
+def expected_got(expected: Any, got: Any) -> str:
+    """``expected 1.1975231, got 1.1975229 (relative difference 1.7e-07)``.
+
+    Enough digits to tell the two apart (:func:`distinct`); when more than 6 were needed,
+    the difference says by how much they differ.
+    """
+    e, g = float(expected), float(got)
+    e_text, g_text, digits = distinct(e, g)
+    text = f"expected {e_text}, got {g_text}"
+    if digits > 6 and np.isfinite(e) and np.isfinite(g) and e != g:
+        diff = abs(g - e)
+        text += (f" (relative difference {diff / abs(e):.2g})" if e != 0
+                 else f" (difference {diff:.2g})")
+    return text
+
+
 def _is_torch_tensor(value: Any) -> bool:
     return type(value).__module__.startswith("torch") and hasattr(value, "detach")
 
@@ -269,8 +298,18 @@ def _close(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> b
     return bool(np.allclose(got, expected, rtol=rtol, atol=atol * scale, equal_nan=False))
 
 
-def diagnose(got: np.ndarray, mistakes: Mistakes, rtol: float, atol: float) -> str:
-    """Name the first known mistake whose output matches what the student returned."""
+def diagnose(got: np.ndarray, mistakes: Mistakes, rtol: float, atol: float,
+             expected: np.ndarray | None = None) -> str:
+    """Name the first known mistake whose output matches what the student returned.
+
+    With ``expected``, a mistake is named only if its output is closer to what came back
+    than the right answer is (a result that is merely a little off is not "eps left out",
+    although both are near the right answer).
+    """
+    got = np.asarray(got, dtype=np.float64)
+    off = None
+    if expected is not None and np.shape(expected) == got.shape:
+        off = float(np.max(np.abs(got - np.asarray(expected, dtype=np.float64)), initial=0.0))
     for label, make in mistakes:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -279,7 +318,9 @@ def diagnose(got: np.ndarray, mistakes: Mistakes, rtol: float, atol: float) -> s
         except Exception:
             continue
         if candidate.shape == got.shape and np.all(np.isfinite(candidate)) and _close(
-                got.astype(np.float64), candidate, max(rtol, 1e-5), max(atol, 1e-7)):
+                got, candidate, max(rtol, 1e-5), max(atol, 1e-7)):
+            if off is not None and float(np.max(np.abs(got - candidate), initial=0.0)) >= off:
+                continue
             return f"\nLikely mistake: {label}"
     return ""
 
@@ -328,10 +369,10 @@ def expect_array(got: Any, expected: np.ndarray, *, case: Case | str, what: str,
         at = f" at index {index}" if index else ""
         exp_v = expected[index] if index else expected
         got_v = got[index] if index else got
-        fail(case, f"{what} is wrong: largest error {float(diff.max()):.3g}{at}: expected "
-                   f"{float(exp_v):.6g}, got {float(got_v):.6g} (shape {expected.shape}, "
+        fail(case, f"{what} is wrong: largest error {float(diff.max()):.3g}{at}: "
+                   f"{expected_got(exp_v, got_v)} (shape {expected.shape}, "
                    f"dtype {dtype}, rtol {rtol:g}, atol {atol:g})."
-                   + diagnose(got, mistakes, rtol, atol) + warnings_note())
+                   + diagnose(got, mistakes, rtol, atol, expected) + warnings_note())
 
 
 def expect_close(got: Any, expected: float, *, case: Case | str, what: str,
@@ -346,8 +387,8 @@ def expect_close(got: Any, expected: float, *, case: Case | str, what: str,
     if not np.isfinite(value) and np.isfinite(expected):
         fail(case, f"{what} is {value}, expected the finite value {expected:.6g}.")
     if not np.isclose(value, expected, rtol=rtol, atol=atol):
-        fail(case, f"{what} is wrong: expected {expected:.6g}, got {value:.6g}."
-             + diagnose(np.asarray(value), mistakes, rtol, atol))
+        fail(case, f"{what} is wrong: {expected_got(expected, value)}."
+             + diagnose(np.asarray(value), mistakes, rtol, atol, np.asarray(expected)))
 
 
 def expect_tuple(result: Any, length: int, *, case: Case | str, name: str, what: str) -> tuple:

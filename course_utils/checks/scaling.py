@@ -7,9 +7,12 @@ import numpy as np
 
 from course_utils import reference as ref
 
+from course_utils.reference.scaling import _constant_columns as _rounding_constant_columns
+from course_utils.reference.scaling import _rounding_constant as _zero_up_to_rounding
+
 from ._core import (
-    Case, call_student, expect_array, expect_close, expect_raises, expect_tuple,
-    fail, make_rng, tolerance,
+    Case, _close, call_student, distinct, expect_array, expect_close, expect_raises,
+    expect_tuple, fail, make_rng, tolerance,
 )
 
 __all__ = ["check_min_max_scale", "check_standardize", "check_fit_standardizer",
@@ -40,8 +43,8 @@ def _details(X, **more):
 
 
 def _constant_columns(X):
-    X = np.asarray(X)
-    return np.flatnonzero(X.max(axis=0) == X.min(axis=0))
+    """The columns of X that are constant up to rounding, as the reference decides it."""
+    return np.flatnonzero(_rounding_constant_columns(np.asarray(X)))
 
 
 def _constant_column_nan(got, X, case, what, should):
@@ -54,6 +57,135 @@ def _constant_column_nan(got, X, case, what, should):
                        f"value {np.asarray(X)[0, j]:g}). Its spread is 0, so dividing by it "
                        f"gives 0 / 0. A constant column must map to {should}: handle a zero "
                        "spread before dividing (e.g. divide by 1 where it is 0).")
+
+
+# ---------------------------------------------------------------------------------------
+# Columns that are constant up to rounding, and small columns that are not
+# ---------------------------------------------------------------------------------------
+
+#: The rule every message below teaches (the reference's, ``ROUNDING_UNITS`` = 10).
+RULE = ("call a column constant when its spread is rounding error, max - min <= 10 * eps * "
+        "max|x| with eps = np.finfo(X.dtype).eps, a tolerance that scales with the values "
+        "and the dtype")
+
+
+def _rounding_value(rng, magnitude, dtype):
+    """A value of about ``magnitude`` with a full mantissa, so that sums of it round."""
+    return dtype(rng.uniform(1.0, 3.0) * magnitude)
+
+
+def _rounding_constant(rng, n, d, col, magnitude, dtype=np.float64):
+    """Random data whose column ``col`` repeats one value whose computed std is not 0.
+
+    Ten copies of 0.1 have a computed mean that is not exactly 0.1, so ``X.std(axis=0)``
+    of that column is the mean's rounding error (1.4e-17), not 0. The value is drawn until
+    numpy's own std of the column is such a rounding error.
+    """
+    X = _data(rng, n, d, dtype)
+    for _ in range(200):
+        X[:, col] = _rounding_value(rng, magnitude, dtype)
+        if X.std(axis=0)[col] > 0:
+            break
+    return X
+
+
+def _near_constant(rng, n, d, col, magnitude, dtype=np.float64):
+    """Random data whose column ``col`` holds a value and its neighbouring floats.
+
+    The values are at most two units in the last place apart (as 0.1 + 0.2 and 0.3 are one
+    apart): rounding, not a spread. ``max == min`` misses such a column.
+    """
+    X = _data(rng, n, d, dtype)
+    value = _rounding_value(rng, magnitude, dtype)
+    up = np.nextafter(value, dtype(np.inf))
+    down = np.nextafter(value, dtype(-np.inf))
+    column = rng.choice(np.array([down, value, up], dtype=dtype), size=n)
+    column[:2] = down, up  # never all equal
+    X[:, col] = column
+    return X
+
+
+def _small_values(rng, n, d, dtype=np.float64, magnitude=1e-10):
+    """Data whose values are all tiny (about ``magnitude``) but vary: nothing is constant."""
+    loc = rng.uniform(-5, 5, size=d) * magnitude
+    scale = rng.uniform(0.3, 2.0, size=d) * magnitude
+    return _data(rng, n, d, dtype, loc=loc, scale=scale)
+
+
+def _columns_close(got, expected, columns, dtype):
+    if not len(columns):
+        return True
+    r, a = tolerance(dtype)
+    return _close(got[:, columns].astype(np.float64), expected[:, columns].astype(np.float64),
+                  r, a)
+
+
+def _spread_words(X, j):
+    col = np.asarray(X, dtype=np.float64)[:, j]
+    if col.max() == col.min():
+        return f"every value {col[0]:.6g}"
+    low, high, _ = distinct(col.min(), col.max())
+    return (f"values {low} to {high}, max - min = {col.max() - col.min():.2g}, a unit or two "
+            "in the last digit")
+
+
+def _values_words(col):
+    col = np.asarray(col, dtype=np.float64)
+    if col.max() == col.min():
+        return f"{col[0]:.3g} in every row"
+    return f"values from {col.min():.3g} to {col.max():.3g}"
+
+
+def _rounding_report(got, expected, X, case, what, should, flat, conventions=(), spread="std"):
+    """Name the two tolerance mistakes when the rest of ``got`` is right.
+
+    - a column constant up to rounding (``_constant_columns``) that did not map to
+      ``should``: ``std == 0`` or ``max == min`` missed it, and rounding was divided by
+      rounding;
+    - a varying column that came back as if constant (``flat(j)`` says so): a fixed
+      threshold such as ``std < 1e-8`` called small values constant.
+
+    Returns quietly when the other columns are wrong too (another mistake; ``expect_array``
+    names it) or when a constant column took one of the ``conventions`` (the diagnoses of
+    ``expect_array`` name those).
+    """
+    if (not isinstance(got, np.ndarray) or got.shape != expected.shape
+            or not np.issubdtype(got.dtype, np.floating) or not np.all(np.isfinite(got))):
+        return
+    X = np.asarray(X)
+    constant = _constant_columns(X)
+    varying = np.setdiff1d(np.arange(X.shape[1]), constant)
+    wrong = [j for j in varying if not _columns_close(got, expected, [j], X.dtype)]
+    if wrong:
+        if all(flat(j) for j in wrong):
+            j = wrong[0]
+            col = X[:, j].astype(np.float64)
+            fail(case, f"column {j} varies (std {col.std():.2g}, values near "
+                       f"{np.abs(col).max():.2g}) but was treated as constant: the test for "
+                       "'constant' is too loose. A fixed threshold such as `std < 1e-8` calls "
+                       "every small-valued column constant, np.isclose (rtol 1e-5) every column "
+                       "that varies by less than 1e-5 of its values. Only a spread of a few "
+                       f"units of rounding is no spread: {RULE}.")
+        return
+    for j in constant:
+        if _columns_close(got, expected, [j], X.dtype):
+            continue
+        col = got[:, j].astype(np.float64)
+        if any(np.allclose(col, v) for v in conventions):
+            return
+        if spread == "std":
+            cause = ("the computed mean of equal values is not exactly that value"
+                     if X[:, j].max() == X[:, j].min() else "the values differ in their last "
+                     "digit only")
+            why = (f"Its computed std ({float(X.std(axis=0)[j]):.2g}) is not a spread but "
+                   f"rounding error ({cause}), and dividing by it blows rounding up. "
+                   "`std == 0` or `max == min`")
+        else:
+            why = ("Its max - min is rounding error, not a spread, and dividing by it stretches "
+                   "that error over the whole range [low, high]. `max == min`")
+        fail(case, f"{what}: column {j} of X is constant up to rounding ({_spread_words(X, j)})"
+                   f" and must map to {should}, but came back as {_values_words(col)}. {why} "
+                   f"misses such a column: {RULE}.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -111,10 +243,21 @@ def _min_max_cases(seed, rng, hidden):
     add("a constant column, range [-1, 1]", _with_constant(rng, 9, 4, 2, -3.0), -1.0, 1.0)
     add("large offsets (values near 1e6)", _data(rng, 9, 3, loc=np.full(3, 1e6)), 0.0, 10.0)
     add("non-contiguous input X[:, ::2]", _data(rng, 9, 8)[:, ::2])
+    add("a column equal up to rounding (neighbouring floats of order 0.1)",
+        _near_constant(rng, 8, 3, 1, 0.1), -1.0, 1.0)
+    add("float32, a column equal up to rounding (values of order 1e3)",
+        _near_constant(rng, 10, 3, 2, 1e3, np.float32))
+    add("small values that vary (about 1e-10)", _small_values(rng, 9, 3), -1.0, 2.0)
     if hidden:
         for n, d in ((3, 7), (50, 2), (31, 12)):
             add("random data", _data(rng, n, d), float(rng.uniform(-3, 0)),
                 float(rng.uniform(0.5, 4)))
+        add("a column equal up to rounding (values of order 1e9)",
+            _near_constant(rng, 12, 4, 0, 1e9))
+        add("float32, a column equal up to rounding (values of order 1e-6)",
+            _near_constant(rng, 7, 2, 1, 1e-6, np.float32), 2.0, 5.0)
+        add("float32, small values that vary (about 1e-10)",
+            _small_values(rng, 11, 3, np.float32), -1.0, 1.0)
         add("float32, a constant column", _with_constant(rng, 8, 3, 0, 2.0, np.float32), -1.0, 1.0)
         add("every column constant", np.full((5, 3), 4.0), 1.0, 2.0)
         add("Fortran-ordered input", np.asfortranarray(_data(rng, 11, 5)))
@@ -125,8 +268,9 @@ def check_min_max_scale(student, seed=0, hidden=False):
     """Check ``min_max_scale(X, low=0.0, high=1.0) -> ndarray``.
 
     Cases: random data, the default range and other ranges, float32, D = 1, N = 2, constant
-    columns (they map to ``low``), large offsets, non-contiguous input; ValueError for a 1-D
-    X and for low >= high. With ``hidden=True``: more shapes and the properties (every
+    columns (they map to ``low``), columns equal up to rounding (neighbouring floats: also
+    ``low``), small values that vary, large offsets, non-contiguous input; ValueError for a
+    1-D X and for low >= high. With ``hidden=True``: more shapes and the properties (every
     non-constant column spans exactly [low, high]; rescaling a column changes nothing).
     """
     seed, rng = make_rng(seed)
@@ -140,7 +284,11 @@ def check_min_max_scale(student, seed=0, hidden=False):
                                forbidden=FORBIDDEN, arg_names=("X",))
             low_, high_ = low, high
         _constant_column_nan(got, X, case, "the result", f"low ({low_:g})")
-        expect_array(got, ref.min_max_scale(X, low_, high_), case=case, what="the result",
+        expected = ref.min_max_scale(X, low_, high_)
+        _rounding_report(got, expected, X, case, "the result", f"low ({low_:g})",
+                         flat=lambda j: np.allclose(got[:, j], low_),
+                         conventions=(0.0, (low_ + high_) / 2, high_), spread="max - min")
+        expect_array(got, expected, case=case, what="the result",
                      mistakes=_min_max_mistakes(X, low_, high_))
 
     X = _data(rng, 5, 2)
@@ -211,9 +359,24 @@ def _standardize_cases(seed, rng, hidden):
     add("a constant column", _with_constant(rng, 6, 3, 1, 5.0))
     add("large offsets (mean 1e6)", _data(rng, 12, 3, loc=np.full(3, 1e6), scale=np.ones(3)))
     add("non-contiguous input X[:, ::2]", _data(rng, 9, 8)[:, ::2])
+    add("a constant column whose computed std is a rounding error (values of order 0.1)",
+        _rounding_constant(rng, 10, 3, 1, 0.1))
+    add("float32, a constant column whose computed std is a rounding error (values of order 1e3)",
+        _rounding_constant(rng, 12, 3, 0, 1e3, np.float32))
+    add("a column equal up to rounding (neighbouring floats of order 1e6)",
+        _near_constant(rng, 9, 3, 2, 1e6))
+    add("small values that vary (about 1e-10)", _small_values(rng, 8, 3))
     if hidden:
         for n, d in ((3, 6), (64, 2), (33, 15)):
             add("random data", _data(rng, n, d))
+        add("a constant column whose computed std is a rounding error (values of order 1e10)",
+            _rounding_constant(rng, 20, 4, 3, 1e10))
+        add("float32, a constant column whose computed std is a rounding error (values near "
+            "1e-5)", _rounding_constant(rng, 16, 2, 1, 1e-5, np.float32))
+        add("float32, a column equal up to rounding (neighbouring floats of order 10)",
+            _near_constant(rng, 10, 3, 0, 10.0, np.float32))
+        add("float32, small values that vary (about 1e-10)",
+            _small_values(rng, 9, 4, np.float32))
         add("float32, a constant column", _with_constant(rng, 10, 4, 3, -2.0, np.float32))
         add("tiny spread (std 1e-4)", _data(rng, 9, 3, scale=np.full(3, 1e-4)))
         add("Fortran-ordered input", np.asfortranarray(_data(rng, 11, 5)))
@@ -224,7 +387,9 @@ def check_standardize(student, seed=0, hidden=False):
     """Check ``standardize(X) -> ndarray``: ``(X - mean) / std`` per column, population std.
 
     Cases: random data, float32, D = 1, N = 2, a constant column (maps to 0), large offsets,
-    non-contiguous input; ValueError for a 1-D X. With ``hidden=True``: more shapes and the
+    non-contiguous input, columns constant up to rounding (a computed std of 1e-17 is not a
+    spread: they map to 0 too), small values that vary (not constant); ValueError for a 1-D
+    X. With ``hidden=True``: more shapes and the
     properties (each column has mean 0 and variance 1; shifting and rescaling a column
     changes nothing).
     """
@@ -233,7 +398,10 @@ def check_standardize(student, seed=0, hidden=False):
         got = call_student(student, X, case=case, name="standardize", forbidden=FORBIDDEN,
                            arg_names=("X",))
         _constant_column_nan(got, X, case, "the result", "0")
-        expect_array(got, ref.standardize(X), case=case, what="the result",
+        expected = ref.standardize(X)
+        _rounding_report(got, expected, X, case, "the result", "0",
+                         flat=lambda j: np.allclose(got[:, j], 0.0))
+        expect_array(got, expected, case=case, what="the result",
                      mistakes=_standardize_mistakes(X))
     expect_raises(student, np.arange(5.0), case=Case("a 1-D X", seed, {"X.shape": (5,)}),
                   name="standardize", why="X must be 2-D, (N, D)")
@@ -258,7 +426,9 @@ def check_standardize(student, seed=0, hidden=False):
 def check_fit_standardizer(student, seed=0, hidden=False):
     """Check ``fit_standardizer(X) -> (mean, std)``: per column, population std.
 
-    A constant column has std exactly 0 (``apply_standardizer`` deals with it).
+    A constant column has std exactly 0 (``apply_standardizer`` deals with it), a column
+    constant up to rounding included: its computed std (1e-17) is rounding error, not a
+    spread. Small values that vary keep their small std.
     """
     seed, rng = make_rng(seed)
     cases = [(Case(label, seed, _details(X)), X) for label, X in [
@@ -269,10 +439,25 @@ def check_fit_standardizer(student, seed=0, hidden=False):
         ("a constant column", _with_constant(rng, 7, 3, 0, 3.0)),
         ("large offsets (mean 1e6)", _data(rng, 12, 2, loc=np.full(2, 1e6), scale=np.ones(2))),
         ("non-contiguous input X[:, ::2]", _data(rng, 9, 6)[:, ::2]),
+        ("a constant column whose computed std is a rounding error (values of order 0.1)",
+         _rounding_constant(rng, 10, 3, 2, 0.1)),
+        ("float32, a constant column whose computed std is a rounding error (values of order 1e4)",
+         _rounding_constant(rng, 14, 2, 0, 1e4, np.float32)),
+        ("a column equal up to rounding (neighbouring floats of order 1e8)",
+         _near_constant(rng, 8, 3, 1, 1e8)),
+        ("small values that vary (about 1e-10)", _small_values(rng, 10, 3)),
     ]]
     if hidden:
         cases += [(Case("random training data", seed, _details(X)), X)
                   for X in (_data(rng, 3, 8), _data(rng, 60, 2), _data(rng, 25, 11, np.float32))]
+        cases += [(Case(label, seed, _details(X)), X) for label, X in [
+            ("a constant column whose computed std is a rounding error (values of order 1e12)",
+             _rounding_constant(rng, 18, 3, 1, 1e12)),
+            ("float32, a column equal up to rounding (values of order 1e-3)",
+             _near_constant(rng, 9, 2, 0, 1e-3, np.float32)),
+            ("float32, small values that vary (about 1e-10)",
+             _small_values(rng, 12, 3, np.float32)),
+        ]]
     for case, X in cases:
         result = call_student(student, X, case=case, name="fit_standardizer",
                               forbidden=FORBIDDEN, arg_names=("X",))
@@ -280,23 +465,51 @@ def check_fit_standardizer(student, seed=0, hidden=False):
                                  what="(mean, std)")
         exp_mean, exp_std = ref.fit_standardizer(X)
         X64 = X.astype(np.float64)
-        expect_array(mean, exp_mean, case=case, what="mean", mistakes=[
+        r, a = tolerance(X.dtype)
+        atol = a * min(1.0, float(np.abs(X64).max()))  # small values: an absolute 1e-9 says nothing
+        expect_array(mean, exp_mean, case=case, what="mean", atol=atol, mistakes=[
             ("the mean was taken per row (axis=1); fit one mean per column (axis=0).",
              lambda: X64.mean(1))])
+        constant = _rounding_constant_columns(X)
         std_mistakes = [
             ("the sample standard deviation (ddof=1) was used; use the population std "
-             "(divide by N, ddof=0).", lambda: X64.std(0, ddof=1)),
+             "(divide by N, ddof=0).", lambda: np.where(constant, 0, X64.std(0, ddof=1))),
             ("this is the variance; return the standard deviation (its square root).",
-             lambda: X64.var(0)),
+             lambda: np.where(constant, 0, X64.var(0))),
             ("the std was taken per row (axis=1); fit one std per column (axis=0).",
              lambda: X64.std(1)),
-            ("the std of a constant column was replaced by 1 (or eps). Return it as it is "
-             "(0): apply_standardizer is the one that treats a zero std as 1.",
-             lambda: np.where(X64.std(0) == 0, 1.0, X64.std(0))),
+            ("the std of a constant column was replaced by 1 (or eps). Return it as 0: "
+             "apply_standardizer is the one that treats a zero std as 1.",
+             lambda: np.where(constant, 1.0, X64.std(0))),
         ]
-        expect_array(std, exp_std, case=case, what="std", mistakes=std_mistakes)
+        _fit_rounding_report(std, exp_std, X, case)
+        expect_array(std, exp_std, case=case, what="std", atol=atol, mistakes=std_mistakes)
     expect_raises(student, np.arange(4.0), case=Case("a 1-D X", seed, {"X.shape": (4,)}),
                   name="fit_standardizer", why="X must be 2-D, (N, D)")
+
+
+def _fit_rounding_report(std, exp_std, X, case):
+    """A constant column's std must be 0, and a small varying column's must not be."""
+    if (not isinstance(std, np.ndarray) or std.shape != exp_std.shape
+            or not np.issubdtype(std.dtype, np.floating)):
+        return
+    X64 = np.asarray(X, dtype=np.float64)
+    magnitude = np.abs(X64).max(axis=0)
+    eps = np.finfo(np.asarray(X).dtype).eps
+    for j in _constant_columns(X):
+        value = float(std[j])
+        if value != 0 and np.isfinite(value) and abs(value) <= 1e3 * eps * magnitude[j]:
+            fail(case, f"std[{j}] is {value:.3g}, but column {j} is constant up to rounding "
+                       f"({_spread_words(X, j)}). That number is rounding error (the computed "
+                       "mean of equal values is not exactly that value), not a spread: return "
+                       f"exactly 0 there, so that apply_standardizer sees a zero. {RULE[0].upper()}"
+                       f"{RULE[1:]}.")
+    for j in np.flatnonzero(exp_std > 0):
+        if float(std[j]) == 0 and magnitude[j] < 1:
+            fail(case, f"std[{j}] is 0, but column {j} varies (std {float(exp_std[j]):.2g}, "
+                       f"values near {magnitude[j]:.2g}). A fixed threshold such as "
+                       "`std < 1e-8` calls every small-valued column constant: compare the "
+                       "spread with the column's own magnitude.")
 
 
 def _apply_mistakes(X, mean, std):
@@ -357,15 +570,48 @@ def _apply_cases(seed, rng, hidden):
         X_train, X_test = split(9, 9, 4, np.float32)
         X_train[:, 0] = -1.0
         add("float32, constant training column", X_train, X_test)
+    for label, dtype, magnitude, col in [
+            ("a std that is a rounding error (fitted on a constant column of order 0.1)",
+             np.float64, 0.1, 1),
+            ("float32, a std that is a rounding error (fitted on a constant column of order 1e3)",
+             np.float32, 1e3, 0)] + ([
+            ("a std that is a rounding error (fitted on a constant column of order 1e9)",
+             np.float64, 1e9, 2),
+            ("float32, a std that is a rounding error (fitted on a constant column of order 1e-4)",
+             np.float32, 1e-4, 1)] if hidden else []):
+        X_train, fit = _fitted_without_care(rng, 10, 3, col, magnitude, dtype)
+        X_test = _data(rng, 5, 3, dtype)
+        X_test[:, col] = X_train[0, col] * dtype(rng.uniform(1.5, 3.0))  # e.g. 0.2 after 0.1s
+        add(label, X_train, X_test, fit)
+    X_train, X_test = np.split(_small_values(rng, 18, 3), [12])
+    add("small values that vary (a real std of about 1e-10)", X_train, X_test)
     return cases
+
+
+def _fitted_without_care(rng, n, d, col, magnitude, dtype):
+    """Training data with a constant column, and the (mean, std) numpy computes for it.
+
+    numpy's std of that column is the rounding error of its mean (1.4e-17 for ten 0.1s):
+    the value is drawn until that error is neither 0 nor more than 4 units of rounding.
+    """
+    X = _data(rng, n, d, dtype)
+    eps = np.finfo(dtype).eps
+    for _ in range(500):
+        X[:, col] = _rounding_value(rng, magnitude, dtype)
+        std = X.std(axis=0)
+        if 0 < std[col] <= 4 * eps * abs(float(X[0, col])):
+            break
+    return X, (X.mean(axis=0), std)
 
 
 def check_apply_standardizer(student, seed=0, hidden=False):
     """Check ``apply_standardizer(X, mean, std) -> ndarray``: ``(X - mean) / std``, zero std as 1.
 
     The statistics come from a training split; X is test data, sometimes shifted, sometimes
-    a single example. Cases: float32, D = 1, N = 1, a zero std, large offsets, non-contiguous
-    input; ValueError when mean or std does not have one value per column.
+    a single example. Cases: float32, D = 1, N = 1, a zero std, a std that is zero up to
+    rounding (1.4e-17 for a constant column of 0.1s, as numpy computes it: treated as 1 too),
+    a real but small std (small values), large offsets, non-contiguous input; ValueError
+    when mean or std does not have one value per column.
     """
     seed, rng = make_rng(seed)
     for case, X, mean, std in _apply_cases(seed, rng, hidden):
@@ -377,7 +623,9 @@ def check_apply_standardizer(student, seed=0, hidden=False):
                     fail(case, f"the result has NaN or inf in column {j}, where std is 0 (the "
                                "column was constant in the training data). Treat a zero std as "
                                "1: that column is then only centered.")
-        expect_array(got, ref.apply_standardizer(X, mean, std), case=case, what="the result",
+        expected = ref.apply_standardizer(X, mean, std)
+        _apply_rounding_report(got, expected, X, mean, std, case)
+        expect_array(got, expected, case=case, what="the result",
                      mistakes=_apply_mistakes(X, mean, std))
     X = _data(rng, 4, 3)
     mean, std = ref.fit_standardizer(_data(rng, 6, 3))
@@ -391,6 +639,37 @@ def check_apply_standardizer(student, seed=0, hidden=False):
         got = call_student(student, X, *ref.fit_standardizer(X), case=case,
                            name="apply_standardizer")
         expect_array(got, ref.standardize(X), case=case, what="the result")
+
+
+def _apply_rounding_report(got, expected, X, mean, std, case):
+    """Name a std that is zero up to rounding divided by, and a small real std ignored."""
+    if (not isinstance(got, np.ndarray) or got.shape != expected.shape
+            or not np.issubdtype(got.dtype, np.floating) or not np.all(np.isfinite(got))):
+        return
+    X64, mean64, std64 = (np.asarray(a, dtype=np.float64) for a in (X, mean, std))
+    rounding = np.flatnonzero(_zero_up_to_rounding(std, mean, np.asarray(X).dtype) & (std64 != 0))
+    others = np.setdiff1d(np.arange(X64.shape[1]), rounding)
+    wrong = [j for j in others if not _columns_close(got, expected, [j], np.asarray(X).dtype)]
+    if wrong:
+        centered = X64 - mean64
+        if all(np.allclose(got[:, j], centered[:, j], rtol=1e-5,
+                           atol=1e-5 * float(np.abs(centered[:, j]).max())) for j in wrong):
+            j = wrong[0]
+            fail(case, f"std[{j}] = {std64[j]:.2g} is a real spread (the training values were "
+                       f"near {abs(mean64[j]):.2g}), but it was treated as zero: the column was "
+                       "only centered. A fixed threshold such as `std < 1e-8` calls every "
+                       "small-valued column constant: compare std with the magnitude of the "
+                       "mean, std <= 10 * eps * |mean| (eps = np.finfo(X.dtype).eps).")
+        return
+    for j in rounding:
+        if _columns_close(got, expected, [j], np.asarray(X).dtype):
+            continue
+        fail(case, f"column {j}: std[{j}] = {std64[j]:.2g} comes from a column that was "
+                   f"constant in training (mean {mean64[j]:.6g}): it is the rounding error of "
+                   "that mean, not a spread, and dividing by it gave "
+                   f"{_values_words(got[:, j])}. Treat a std that is zero up to rounding as 1, "
+                   "std <= 10 * eps * |mean| (eps = np.finfo(X.dtype).eps): `std == 0` misses "
+                   "it.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -560,8 +839,9 @@ def _gd_properties(student, seed, rng):
     rises = np.flatnonzero(np.diff(losses) > 1e-12 * max(1.0, float(losses[0])))
     if rises.size:
         k = int(rises[0])
-        fail(case, f"the loss went up from step {k} to step {k + 1} ({losses[k]:.6g} -> "
-                   f"{losses[k + 1]:.6g}); with lr at most 1 / (largest curvature) each step "
+        before, after, _ = distinct(losses[k], losses[k + 1])
+        fail(case, f"the loss went up from step {k} to step {k + 1} ({before} -> "
+                   f"{after}); with lr at most 1 / (largest curvature) each step "
                    "of gradient descent lowers the loss.")
     case = Case("property: many steps reach the least-squares solution", seed,
                 {"X.shape": X.shape, "lr": f"{lr:.3g}", "n_steps": 1000})

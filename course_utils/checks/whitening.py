@@ -8,8 +8,8 @@ import numpy as np
 from course_utils import reference as ref
 
 from ._core import (
-    Case, CheckFailure, call_student, diagnose, expect_array, expect_raises, expect_tuple, fail,
-    make_rng, tolerance,
+    Case, CheckFailure, call_student, diagnose, expect_array, expect_raises, expect_tuple,
+    expected_got, fail, make_rng, tolerance,
 )
 
 __all__ = ["check_covariance", "check_zca_whitening_matrix", "check_bias_drift",
@@ -148,6 +148,10 @@ def _zca_mistakes(X, eps):
     lam_u, U_u = np.linalg.eigh(c.T @ c / (n - 1))
     lam_raw, U_raw = np.linalg.eigh(X.T @ X / n)
     return [
+        ("the eigenvectors were taken as the rows of U. np.linalg.eigh returns them as its "
+         "columns (U[:, k] goes with lam[k]), so W = U diag(1 / sqrt(lam + eps)) U^T; "
+         "U^T diag(...) U, or a sum over the rows U[k], is symmetric too but does not whiten.",
+         lambda: (U.T * (1 / np.sqrt(lam + eps))) @ U),
         ("eps was added outside the square root: use 1 / sqrt(lam + eps), not "
          "1 / (sqrt(lam) + eps).", lambda: sym(1 / (np.sqrt(lam) + eps))),
         ("the eps argument was ignored: the default 1e-5 was used.",
@@ -507,6 +511,7 @@ def _expect_fraction(got, z, tol, case):
     if low - 1e-12 <= value <= high + 1e-12:
         return
     expected = ref.fraction_near_linear(z, tol)
-    note = diagnose(np.asarray(value), _fraction_mistakes(z, tol), 1e-9, 1e-12)
-    fail(case, f"the fraction is wrong: expected {expected:.6g}, got {value:.6g} "
+    note = diagnose(np.asarray(value), _fraction_mistakes(z, tol), 1e-9, 1e-12,
+                    np.asarray(expected))
+    fail(case, f"the fraction is wrong: {expected_got(expected, value)} "
                f"({np.asarray(z).size} entries, tol {tol:g}).{note}")

@@ -8,6 +8,14 @@ Per column of ``X`` of shape (N, D) (rows are examples, columns are features):
 Statistics are *fitted* on the training split (``fit_standardizer``) and *applied* to any
 data (``apply_standardizer``), never re-estimated on test data.
 
+A *constant* column is one whose values are equal up to rounding: its spread is at most
+``10 * eps`` times its magnitude (``eps = np.finfo(X.dtype).eps``, 2.2e-16 in float64,
+1.2e-7 in float32; see :func:`_rounding_constant`). Such a column maps to ``low``
+(min-max) or 0 (standardization), and its fitted std is exactly 0. Testing ``std == 0``
+instead is not enough: ten copies of 0.1 have a computed mean that is not exactly 0.1, and
+so a computed std of about 1.4e-17, the rounding error of that mean; dividing by it turns
+rounding into numbers like 7e15.
+
 ``gd_linear_regression`` is plain full-batch gradient descent on
 
     L(w, b) = 0.5 * mean((X @ w + b - y) ** 2),
@@ -33,6 +41,29 @@ def _examples(X, name="X", minimum=1):
     return X
 
 
+#: How many units of rounding (eps) of a column's magnitude still count as no spread at all.
+ROUNDING_UNITS = 10
+
+
+def _rounding_constant(spread, magnitude, dtype):
+    """Where ``spread`` (max - min, or a std) is only rounding error of values of ``magnitude``.
+
+    A float carries a relative precision of ``eps``: two computations of the same number
+    may differ by a few ``eps * |value|``. A spread no larger than ``ROUNDING_UNITS`` such
+    units is no information about the data (for an exactly constant column, max - min is 0
+    and the computed std is the rounding error of the mean).
+    """
+    eps = np.finfo(dtype).eps
+    return np.asarray(spread) <= ROUNDING_UNITS * eps * np.abs(magnitude)
+
+
+def _constant_columns(X):
+    """The columns of X whose values are equal up to rounding (max and min are exact)."""
+    col_min, col_max = X.min(axis=0), X.max(axis=0)
+    magnitude = np.maximum(np.abs(col_min), np.abs(col_max))
+    return _rounding_constant(col_max - col_min, magnitude, X.dtype)
+
+
 def min_max_scale(X, low=0.0, high=1.0):
     """Scale each column of ``X`` linearly onto ``[low, high]``.
 
@@ -44,7 +75,8 @@ def min_max_scale(X, low=0.0, high=1.0):
     Returns
     -------
     ndarray of shape (N, D), dtype of ``X``. Each column's minimum maps to ``low`` and its
-    maximum to ``high``. A constant column (max == min) maps to ``low``.
+    maximum to ``high``. A constant column (max == min, up to rounding: see
+    :func:`_rounding_constant`) maps to ``low``.
 
     Raises
     ------
@@ -55,11 +87,10 @@ def min_max_scale(X, low=0.0, high=1.0):
     low, high = float(low), float(high)
     if not low < high:
         raise ValueError(f"low must be smaller than high, got low={low}, high={high}")
-    col_min, col_max = X.min(axis=0), X.max(axis=0)
-    span = col_max - col_min
-    constant = span == 0
-    span = np.where(constant, 1, span)  # constant column: (X - min) is 0, so it lands on low
-    unit = (X - col_min) / span
+    col_min = X.min(axis=0)
+    constant = _constant_columns(X)
+    span = np.where(constant, 1, X.max(axis=0) - col_min)
+    unit = np.where(constant, 0, (X - col_min) / span)  # constant column: lands on low
     return (low + (high - low) * unit).astype(X.dtype, copy=False)
 
 
@@ -69,13 +100,13 @@ def fit_standardizer(X):
     Returns
     -------
     mean, std : ndarray of shape (D,), dtype of ``X``. ``std`` divides by N (``ddof=0``);
-    it is exactly 0 for a constant column (``apply_standardizer`` then treats it as 1).
+    it is exactly 0 for a constant column, constant up to rounding included (not the
+    rounding error of the mean, 1e-17; ``apply_standardizer`` then treats it as 1).
     """
     X = _examples(X)
     mean = X.mean(axis=0)
     std = np.sqrt(((X - mean) ** 2).mean(axis=0))
-    constant = X.max(axis=0) == X.min(axis=0)
-    std = np.where(constant, 0, std).astype(X.dtype, copy=False)  # no 1e-17 rounding residue
+    std = np.where(_constant_columns(X), 0, std).astype(X.dtype, copy=False)
     return mean, std
 
 
@@ -83,7 +114,10 @@ def apply_standardizer(X, mean, std):
     """``(X - mean) / std`` with statistics fitted elsewhere (usually on the training split).
 
     A zero ``std`` (a column that was constant in the training data) is treated as 1, so
-    the column is only centered and nothing is divided by zero.
+    the column is only centered and nothing is divided by zero. "Zero" means zero up to
+    rounding: a std of at most ``10 * eps * |mean|`` (``eps`` of X's dtype), the size of the
+    rounding error a mean of that magnitude carries, as a std computed without care for a
+    constant column returns (1.4e-17 for ten copies of 0.1).
 
     Parameters
     ----------
@@ -104,15 +138,16 @@ def apply_standardizer(X, mean, std):
                              f"got {v.shape}")
     if np.any(std < 0):
         raise ValueError("std must not be negative")
-    safe = np.where(std == 0, 1, std)
+    zero = _rounding_constant(std, mean, X.dtype)
+    safe = np.where(zero, 1, std)
     return ((X - mean) / safe).astype(X.dtype, copy=False)
 
 
 def standardize(X):
     """Standardize each column of ``X`` with its own statistics: ``(X - mean) / std``.
 
-    Population std (divide by N). A constant column maps to 0. Every other column of the
-    result has mean 0 and (population) variance 1.
+    Population std (divide by N). A constant column (up to rounding) maps to 0. Every
+    other column of the result has mean 0 and (population) variance 1.
     """
     X = _examples(X)
     mean, std = fit_standardizer(X)
