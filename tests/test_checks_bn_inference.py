@@ -116,6 +116,15 @@ def test_update_mistakes_rejected(student, words):
     _rejected(check_update_running_stats, student, words)
 
 
+def test_in_place_hint_does_not_reuse_the_batch_size_m():
+    """Does the in-place hint say what to write, without `running_mean - m` (m is the batch
+    size in that very function)?"""
+    message = _rejected(check_update_running_stats, update_in_place,
+                        ["new_mean = (1 - momentum) * running_mean + momentum * batch_mean",
+                         "not `running_mean *= 1 - momentum`"])
+    assert "- m`" not in message, message
+
+
 # ---- population_statistics ---------------------------------------------------------------
 
 def _validated(means, vars_, m):
@@ -157,6 +166,12 @@ def _mean(means, m):
     return means.mean(0)
 
 
+def population_in_place(batch_means, batch_vars, m):
+    means, vars_ = _validated(batch_means, batch_vars, m)
+    vars_ *= m / (m - 1)
+    return means.mean(0), vars_.mean(0)
+
+
 POPULATION_MISTAKES = [
     (_population(_mean, lambda mu, v, m: v.mean(0)), "correction is missing"),
     (_population(_mean, lambda mu, v, m: v.mean(0) * (m - 1) / m), "inverted"),
@@ -170,11 +185,13 @@ POPULATION_MISTAKES = [
     (_population(lambda mu, m: mu.mean(1), lambda mu, v, m: v.mean(1) * m / (m - 1)), "shape"),
     (lambda bm, bv, m: population_right(np.atleast_2d(bm), np.atleast_2d(bv), m),
      "should raise ValueError"),
+    (population_in_place, ["changed its input `batch_vars` in place",
+                           "not `batch_vars *= m / (m - 1)`"]),
 ]
 
 
 @pytest.mark.parametrize("student, words", POPULATION_MISTAKES,
-                         ids=[w for _, w in POPULATION_MISTAKES])
+                         ids=[w if isinstance(w, str) else w[0] for _, w in POPULATION_MISTAKES])
 def test_population_mistakes_rejected(student, words):
     """Is each wrong Algorithm 2 rejected with a message naming the mistake?"""
     _rejected(check_population_statistics, student, words)
@@ -222,6 +239,12 @@ def batch_stats_at_inference(x, gamma, beta, rm, rv, eps=1e-5):
     return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + beta
 
 
+def inference_in_place(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    x = _validated_x(x, gamma)
+    x -= running_mean
+    return gamma * x / np.sqrt(running_var + eps) + beta
+
+
 INFERENCE_MISTAKES = [
     (batch_stats_at_inference, "batch's own statistics"),
     (_inference(lambda x, g, b, rm, rv, e: g * (x - rm) / (rv + e) + b), "instead of its square"),
@@ -234,11 +257,12 @@ INFERENCE_MISTAKES = [
         torch.from_numpy(np.asarray(x)), torch.from_numpy(rm), torch.from_numpy(rv),
         torch.from_numpy(g), torch.from_numpy(b), training=False, eps=eps).numpy(),
      "torch's batch_norm"),
+    (inference_in_place, ["changed its input `x` in place", "x_centered = x - running_mean"]),
 ]
 
 
 @pytest.mark.parametrize("student, words", INFERENCE_MISTAKES,
-                         ids=[w for _, w in INFERENCE_MISTAKES])
+                         ids=[w if isinstance(w, str) else w[0] for _, w in INFERENCE_MISTAKES])
 def test_inference_mistakes_rejected(student, words):
     """Is each wrong inference pass rejected with a message naming the mistake?"""
     _rejected(check_batchnorm_inference, student, words)
