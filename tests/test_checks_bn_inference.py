@@ -611,6 +611,13 @@ class MomentumNoneSizeWeighted(RightBN):
         self.num_batches_tracked += 1
 
 
+class MomentumZeroAsNone(RightBN):
+    """`momentum or ...`: a momentum of 0 is taken for None."""
+
+    def weight(self):
+        return self.momentum or 1 / (self.num_batches_tracked + 1)
+
+
 class Float64Out(RightBN):
     def forward(self, x):
         return super().forward(x).astype(np.float64)
@@ -665,6 +672,7 @@ MODULE_MISTAKES = [
     (MomentumNoneAsDefault, "momentum=None was treated as 0.1"),
     (MomentumNoneOffByOne, "the cumulative average is off by one"),
     (MomentumNoneSizeWeighted, "weighted by their size"),
+    (MomentumZeroAsNone, ["momentum=0 keeps the start values", "self.momentum is None"]),
     (Float64Out, "dtype float64, expected float32"),
     (WrapsTorch, "torch's batch_norm"),
     (StartsInEval, "bn.training should be True"),

@@ -414,7 +414,7 @@ def _simulate(batches, momentum, rule="pytorch"):
         k = len(sizes)
         c = {"no correction": 1.0, "inverted": (m - 1) / m, "keras, no correction": 1.0,
              "cs231n default": 1.0}.get(rule, m / (m - 1))
-        if momentum is None:
+        if momentum is None or rule == "cumulative":
             mom = {"momentum ignored": 0.1, "off by one": 1 / (k + 1)}.get(rule, 1 / k)
         else:
             mom = {"momentum ignored": 0.1, "cs231n default": 0.1}.get(rule, momentum)
@@ -448,6 +448,10 @@ RULES = {
     "not updated": "the buffers do not update: forward in training mode must update "
                    "running_mean and running_var (and count num_batches_tracked).",
     "replaced": "the running statistics were replaced by the last batch's instead of averaged.",
+    "cumulative": "the running statistics follow the cumulative average (weight 1 / k), "
+                  "momentum=None's rule, though a number was given. With momentum=0 that is "
+                  "what `self.momentum or 1 / k` does (0 counts as false): test "
+                  "`self.momentum is None` instead.",
 }
 #: the rules that mean something when momentum is None (the cumulative average)
 RULES_NONE = {
@@ -624,6 +628,8 @@ def _compare_buffers(bn, tbn, case, step, momentum, batches, dtype, eval_batch=N
                    f"{expected_count}.{hint}")
     r, a = tolerance(dtype)
     rules = list((RULES_NONE if momentum is None else RULES).items())
+    if momentum == 0:   # after one batch several rules agree; the likely one is `or`'s
+        rules.sort(key=lambda item: item[0] != "cumulative")
     got = [np.asarray(buffers[key], dtype=np.float64) for key in BUFFER_KEYS[:2]]
     expected = [getattr(tbn, key).numpy() for key in BUFFER_KEYS[:2]]
     if eval_batch is None and not all(
@@ -1053,6 +1059,8 @@ def _forward_part(cls, seed, rng, hidden):
                   eps=1e-3, momentum=0.3)
     _run_sequence(cls, seed, rng, "momentum=None: the cumulative average", 3, [6, 20, 3, 9],
                   momentum=None)
+    _run_sequence(cls, seed, rng, "momentum=0 keeps the start values", 2, [4, 7],
+                  momentum=0.0, eval_sizes=(3,))
     _run_sequence(cls, seed, rng, "float32 batches", 4, [10, 6], dtype=np.float32)
 
     case = Case("a batch of one example in training mode", seed, {"x.shape": (1, 3)})
