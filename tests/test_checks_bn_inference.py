@@ -1,5 +1,7 @@
 """Do the notebook 05 checks reject the mistakes students make and accept any right answer?"""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -114,6 +116,15 @@ def test_update_mistakes_rejected(student, words):
     _rejected(check_update_running_stats, student, words)
 
 
+def test_in_place_hint_does_not_reuse_the_batch_size_m():
+    """Does the in-place hint say what to write, without `running_mean - m` (m is the batch
+    size in that very function)?"""
+    message = _rejected(check_update_running_stats, update_in_place,
+                        ["new_mean = (1 - momentum) * running_mean + momentum * batch_mean",
+                         "not `running_mean *= 1 - momentum`"])
+    assert "- m`" not in message, message
+
+
 # ---- population_statistics ---------------------------------------------------------------
 
 def _validated(means, vars_, m):
@@ -155,6 +166,12 @@ def _mean(means, m):
     return means.mean(0)
 
 
+def population_in_place(batch_means, batch_vars, m):
+    means, vars_ = _validated(batch_means, batch_vars, m)
+    vars_ *= m / (m - 1)
+    return means.mean(0), vars_.mean(0)
+
+
 POPULATION_MISTAKES = [
     (_population(_mean, lambda mu, v, m: v.mean(0)), "correction is missing"),
     (_population(_mean, lambda mu, v, m: v.mean(0) * (m - 1) / m), "inverted"),
@@ -168,11 +185,13 @@ POPULATION_MISTAKES = [
     (_population(lambda mu, m: mu.mean(1), lambda mu, v, m: v.mean(1) * m / (m - 1)), "shape"),
     (lambda bm, bv, m: population_right(np.atleast_2d(bm), np.atleast_2d(bv), m),
      "should raise ValueError"),
+    (population_in_place, ["changed its input `batch_vars` in place",
+                           "not `batch_vars *= m / (m - 1)`"]),
 ]
 
 
 @pytest.mark.parametrize("student, words", POPULATION_MISTAKES,
-                         ids=[w for _, w in POPULATION_MISTAKES])
+                         ids=[w if isinstance(w, str) else w[0] for _, w in POPULATION_MISTAKES])
 def test_population_mistakes_rejected(student, words):
     """Is each wrong Algorithm 2 rejected with a message naming the mistake?"""
     _rejected(check_population_statistics, student, words)
@@ -220,6 +239,12 @@ def batch_stats_at_inference(x, gamma, beta, rm, rv, eps=1e-5):
     return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + beta
 
 
+def inference_in_place(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    x = _validated_x(x, gamma)
+    x -= running_mean
+    return gamma * x / np.sqrt(running_var + eps) + beta
+
+
 INFERENCE_MISTAKES = [
     (batch_stats_at_inference, "batch's own statistics"),
     (_inference(lambda x, g, b, rm, rv, e: g * (x - rm) / (rv + e) + b), "instead of its square"),
@@ -232,11 +257,12 @@ INFERENCE_MISTAKES = [
         torch.from_numpy(np.asarray(x)), torch.from_numpy(rm), torch.from_numpy(rv),
         torch.from_numpy(g), torch.from_numpy(b), training=False, eps=eps).numpy(),
      "torch's batch_norm"),
+    (inference_in_place, ["changed its input `x` in place", "x_centered = x - running_mean"]),
 ]
 
 
 @pytest.mark.parametrize("student, words", INFERENCE_MISTAKES,
-                         ids=[w for _, w in INFERENCE_MISTAKES])
+                         ids=[w if isinstance(w, str) else w[0] for _, w in INFERENCE_MISTAKES])
 def test_inference_mistakes_rejected(student, words):
     """Is each wrong inference pass rejected with a message naming the mistake?"""
     _rejected(check_batchnorm_inference, student, words)
@@ -245,7 +271,7 @@ def test_inference_mistakes_rejected(student, words):
 # ---- BatchNorm1d -------------------------------------------------------------------------
 
 class RightBN:
-    """A correct module, written independently of the reference."""
+    """A correct module, written independently of the reference (a staged backward)."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         self.d, self.eps, self.momentum = num_features, eps, momentum
@@ -255,6 +281,7 @@ class RightBN:
         self.running_var = np.ones(num_features)
         self.num_batches_tracked = 0
         self.training = True
+        self.cache = None
 
     def train(self, mode=True):
         self.training = mode
@@ -272,8 +299,14 @@ class RightBN:
     def batch_stats(self, x):
         return x.mean(0), x.var(0)
 
+    def weight(self):
+        """The weight of the new batch (momentum=None: the cumulative average)."""
+        if self.momentum is None:
+            return 1 / (self.num_batches_tracked + 1)
+        return self.momentum
+
     def update(self, mean, var, m):
-        mom = self.momentum
+        mom = self.weight()
         self.running_mean = (1 - mom) * self.running_mean + mom * mean
         self.running_var = (1 - mom) * self.running_var + mom * var * m / (m - 1)
         self.num_batches_tracked += 1
@@ -287,8 +320,30 @@ class RightBN:
             self.update(mean, var, x.shape[0])
         else:
             mean, var = self.running_mean, self.running_var
-        out = self.gamma * (x - mean) / np.sqrt(var + self.eps) + self.beta
+        xmu = x - mean
+        istd = 1 / np.sqrt(var + self.eps)
+        self.cache = {"train": self.training, "xmu": xmu, "istd": istd, "gamma": self.gamma.copy(),
+                      "dtype": x.dtype}
+        out = self.gamma * xmu * istd + self.beta
         return out.astype(x.dtype)
+
+    def backward(self, dout):
+        if self.cache is None:
+            raise ValueError("forward first")
+        c = self.cache
+        dout = np.asarray(dout)
+        if dout.shape != c["xmu"].shape:
+            raise ValueError("dout must have the shape of the output")
+        x_hat = c["xmu"] * c["istd"]
+        dgamma, dbeta = (dout * x_hat).sum(0), dout.sum(0)
+        dxhat = dout * c["gamma"]
+        if not c["train"]:
+            return (dxhat * c["istd"]).astype(c["dtype"]), dgamma, dbeta
+        m = dout.shape[0]
+        dvar = (dxhat * c["xmu"]).sum(0) * -0.5 * c["istd"] ** 3
+        dmean = -(dxhat * c["istd"]).sum(0) + dvar * (-2 * c["xmu"]).mean(0)
+        dx = dxhat * c["istd"] + dvar * 2 * c["xmu"] / m + dmean / m
+        return dx.astype(c["dtype"]), dgamma, dbeta
 
     def parameters(self):
         return {"gamma": self.gamma, "beta": self.beta}
@@ -298,31 +353,56 @@ class RightBN:
                 "num_batches_tracked": self.num_batches_tracked}
 
     def state_dict(self):
-        return {**self.parameters(), **self.buffers()}
+        return copy.deepcopy({**self.parameters(), **self.buffers()})
 
 
-class CopiesAndCounters(RightBN):
-    """Right too: parameters() returns copies (set through attributes), a numpy counter,
-    float32 buffers for float32 input, and in-place buffer updates."""
-
-    def parameters(self):
-        return {"gamma": self.gamma.copy(), "beta": self.beta.copy()}
+class CountersAndInPlace(RightBN):
+    """Right too: a numpy counter, in-place buffer updates, float64 parameter gradients for a
+    float32 batch, and a closed-form backward."""
 
     def update(self, mean, var, m):
-        self.running_mean *= 1 - self.momentum
-        self.running_mean += self.momentum * mean
-        self.running_var *= 1 - self.momentum
-        self.running_var += self.momentum * var * m / (m - 1)
+        mom = self.weight()
+        self.running_mean *= 1 - mom
+        self.running_mean += mom * mean
+        self.running_var *= 1 - mom
+        self.running_var += mom * var * m / (m - 1)
         self.num_batches_tracked = np.int64(self.num_batches_tracked + 1)
+
+    def backward(self, dout):
+        if self.cache is None:
+            raise ValueError("forward first")
+        c = self.cache
+        dout = np.asarray(dout, dtype=np.float64)
+        if dout.shape != c["xmu"].shape:
+            raise ValueError("dout must have the shape of the output")
+        x_hat = c["xmu"] * c["istd"]
+        dgamma, dbeta = (dout * x_hat).sum(0), dout.sum(0)
+        if c["train"]:
+            m = dout.shape[0]
+            dx = c["gamma"] * c["istd"] / m * (m * dout - dbeta - x_hat * dgamma)
+        else:
+            dx = dout * c["gamma"] * c["istd"]
+        return dx.astype(c["dtype"]), dgamma.astype(np.float64), dbeta.astype(np.float64)
 
     def state_dict(self):
         return {k: np.array(v) for k, v in {**self.parameters(), **self.buffers()}.items()}
 
 
-@pytest.mark.parametrize("cls", [RightBN, CopiesAndCounters])
+class ParametersInADict(RightBN):
+    """Right too: the parameters live in a dict that forward reads."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params = {"gamma": self.gamma, "beta": self.beta}
+
+    def parameters(self):
+        return self.params
+
+
+@pytest.mark.parametrize("cls", [RightBN, CountersAndInPlace, ParametersInADict])
 @pytest.mark.parametrize("seed", [0, 6, None])
 def test_right_modules_accepted(cls, seed):
-    """Is a correct module accepted, whether its parameters() returns views or copies?"""
+    """Is a correct module accepted, forward and backward, however its state is kept?"""
     check_BatchNorm1d(cls, seed=seed, hidden=True)
 
 
@@ -332,6 +412,33 @@ class KerasMomentum(RightBN):
         self.running_mean = mom * self.running_mean + (1 - mom) * mean
         self.running_var = mom * self.running_var + (1 - mom) * var * m / (m - 1)
         self.num_batches_tracked += 1
+
+
+class CS231nRule(RightBN):
+    """CS231n's assignment pasted in: momentum on the old value, the biased variance."""
+
+    def update(self, mean, var, m):
+        mom = self.momentum
+        self.running_mean = mom * self.running_mean + (1 - mom) * mean
+        self.running_var = mom * self.running_var + (1 - mom) * var
+        self.num_batches_tracked += 1
+
+
+class CS231nDefault(RightBN):
+    """CS231n's default momentum 0.9 hard-coded, on the old value, with the biased variance."""
+
+    def update(self, mean, var, m):
+        self.running_mean = 0.9 * self.running_mean + 0.1 * mean
+        self.running_var = 0.9 * self.running_var + 0.1 * var
+        self.num_batches_tracked += 1
+
+
+class CS231nStartValues(RightBN):
+    """CS231n's bn_param.get('running_var', np.zeros(D))."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.running_var = np.zeros(self.d)
 
 
 class NoCorrection(RightBN):
@@ -414,7 +521,44 @@ class BuffersAsParameters(RightBN):
 
 class ParametersOnlyCheckpoint(RightBN):
     def state_dict(self):
-        return dict(self.parameters())
+        return copy.deepcopy(self.parameters())
+
+
+class ParametersCopies(RightBN):
+    """The stub asks for the layer's own arrays; an optimizer's update would be lost."""
+
+    def parameters(self):
+        return {"gamma": self.gamma.copy(), "beta": self.beta.copy()}
+
+
+class ParametersCopiedOnce(RightBN):
+    """parameters() returns the same dict every time, but of copies forward never reads."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params = {"gamma": self.gamma.copy(), "beta": self.beta.copy()}
+
+    def parameters(self):
+        return self.params
+
+
+class BetaCopied(RightBN):
+    def parameters(self):
+        return {"gamma": self.gamma, "beta": np.array(self.beta)}
+
+
+class CheckpointOfReferences(CountersAndInPlace):
+    """state_dict() as PyTorch's: references, which later training changes."""
+
+    def state_dict(self):
+        return {**self.parameters(), **self.buffers()}
+
+
+class CheckpointOfParameterReferences(RightBN):
+    """Buffers are replaced each batch (so they look like copies); gamma and beta are not."""
+
+    def state_dict(self):
+        return {**self.parameters(), **self.buffers()}
 
 
 class EvalNeedsTwo(RightBN):
@@ -435,6 +579,43 @@ class InPlaceInput(RightBN):
 class MomentumIgnored(RightBN):
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__(num_features, eps=eps)
+
+
+class MomentumNoneCrashes(RightBN):
+    def weight(self):
+        return self.momentum
+
+
+class MomentumNoneAsDefault(RightBN):
+    def weight(self):
+        return 0.1 if self.momentum is None else self.momentum
+
+
+class MomentumNoneOffByOne(RightBN):
+    def weight(self):
+        return 1 / (self.num_batches_tracked + 2) if self.momentum is None else self.momentum
+
+
+class MomentumNoneSizeWeighted(RightBN):
+    """Pools the batches: each weighs its size, not 1 / k."""
+
+    seen = 0
+
+    def update(self, mean, var, m):
+        if self.momentum is not None:
+            return super().update(mean, var, m)
+        w = m / (self.seen + m)
+        self.seen += m
+        self.running_mean = (1 - w) * self.running_mean + w * mean
+        self.running_var = (1 - w) * self.running_var + w * var * m / (m - 1)
+        self.num_batches_tracked += 1
+
+
+class MomentumZeroAsNone(RightBN):
+    """`momentum or ...`: a momentum of 0 is taken for None."""
+
+    def weight(self):
+        return self.momentum or 1 / (self.num_batches_tracked + 1)
 
 
 class Float64Out(RightBN):
@@ -463,7 +644,10 @@ class NoStateDict(RightBN):
 
 
 MODULE_MISTAKES = [
-    (KerasMomentum, "Keras's"),
+    (KerasMomentum, ["weight of the OLD value", "Keras", "CS231n"]),
+    (CS231nRule, ["weight of the OLD value", "was not corrected"]),
+    (CS231nDefault, ["biased batch variances", "CS231n"]),
+    (CS231nStartValues, "running_var starts at zeros, as in CS231n's assignment"),
     (NoCorrection, "multiply each by m / (m - 1)"),
     (InvertedCorrection, "inverted"),
     (BatchStatsInEval, "eval mode used the batch's statistics"),
@@ -476,9 +660,19 @@ MODULE_MISTAKES = [
     (UnbiasedNormalization, "unbiased variance was used to normalize"),
     (BuffersAsParameters, "are not parameters"),
     (ParametersOnlyCheckpoint, "A checkpoint needs the parameters AND the buffers"),
+    (ParametersCopies, ["parameters() returned copies", "in place"]),
+    (ParametersCopiedOnce, ["did not change forward's output", "parameters() returned copies"]),
+    (BetaCopied, ["parameters()['beta'] in place did not change", "copies"]),
+    (CheckpointOfReferences, ["the checkpoint changed after it was taken", "return copies"]),
+    (CheckpointOfParameterReferences, ["state_dict()['gamma'] followed the layer"]),
     (EvalNeedsTwo, "forward raised ValueError"),
-    (InPlaceInput, "changed its input `x` in place"),
+    (InPlaceInput, ["changed its input `x` in place", "x_centered = x - mean"]),
     (MomentumIgnored, "momentum given to the constructor was ignored"),
+    (MomentumNoneCrashes, ["raised TypeError", "momentum=None means a cumulative average"]),
+    (MomentumNoneAsDefault, "momentum=None was treated as 0.1"),
+    (MomentumNoneOffByOne, "the cumulative average is off by one"),
+    (MomentumNoneSizeWeighted, "weighted by their size"),
+    (MomentumZeroAsNone, ["momentum=0 keeps the start values", "self.momentum is None"]),
     (Float64Out, "dtype float64, expected float32"),
     (WrapsTorch, "torch's batch_norm"),
     (StartsInEval, "bn.training should be True"),
@@ -486,10 +680,223 @@ MODULE_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("cls, words", MODULE_MISTAKES, ids=[w for _, w in MODULE_MISTAKES])
+@pytest.mark.parametrize("cls, words", MODULE_MISTAKES, ids=[c.__name__ for c, _ in MODULE_MISTAKES])
 def test_module_mistakes_rejected(cls, words):
     """Is each wrong module rejected with a message naming the mistake?"""
     _rejected(check_BatchNorm1d, cls, words)
+
+
+@pytest.mark.parametrize("cls, words", MODULE_MISTAKES[:3], ids=["keras", "cs231n", "default"])
+def test_pasted_conventions_are_named_in_the_forward_part_alone(cls, words):
+    """Does the test cell of the forward part (part="forward") name them too?"""
+    with pytest.raises(CheckFailure) as info:
+        check_BatchNorm1d(cls, seed=0, part="forward")
+    for w in [words] if isinstance(words, str) else words:
+        assert w in str(info.value), str(info.value)
+
+
+# ---- BatchNorm1d.backward ----------------------------------------------------------------
+
+class NoBackward(RightBN):
+    def backward(self, dout):
+        raise NotImplementedError()
+
+
+def test_forward_part_passes_without_a_backward():
+    """Does a module whose backward is not written yet earn the forward part's points?"""
+    check_BatchNorm1d(NoBackward, seed=0, part="forward")
+    check_BatchNorm1d(NoBackward, seed=None, hidden=True, part="forward")
+    _rejected(lambda cls, **kw: check_BatchNorm1d(cls, part="backward", **kw), NoBackward,
+              "backward is not written yet")
+
+
+class ConstantStatsGradient(RightBN):
+    """The eval-mode (affine) gradient used in training mode too."""
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = super().backward(dout)
+        c = self.cache
+        return (dout * c["gamma"] * c["istd"]).astype(dx.dtype), dgamma, dbeta
+
+
+class ModeAtBackwardTime(RightBN):
+    """Decides the formula by the mode the layer is in now, not the one the forward ran in."""
+
+    def backward(self, dout):
+        if self.cache is None:
+            return super().backward(dout)
+        ran_in = self.cache["train"]
+        self.cache["train"] = self.training
+        try:
+            return super().backward(dout)
+        finally:
+            self.cache["train"] = ran_in
+
+
+class TrainingFormulaInEval(RightBN):
+    def backward(self, dout):
+        if self.cache is not None:
+            self.cache["train"] = True
+        return super().backward(dout)
+
+
+class GradientWithoutGamma(RightBN):
+    def backward(self, dout):
+        if self.cache is not None:
+            self.cache["gamma"] = np.ones_like(self.cache["gamma"])
+        return super().backward(dout)
+
+
+class AveragedParameterGradients(RightBN):
+    def backward(self, dout):
+        dx, dgamma, dbeta = super().backward(dout)
+        m = np.shape(dout)[0]
+        return dx, dgamma / m, dbeta / m
+
+
+class SwappedParameterGradients(RightBN):
+    def backward(self, dout):
+        dx, dgamma, dbeta = super().backward(dout)
+        return dx, dbeta, dgamma
+
+
+class DgammaOfX(RightBN):
+    def forward(self, x):
+        self.x = np.asarray(x, dtype=np.float64)
+        return super().forward(x)
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = super().backward(dout)
+        return dx, (dout * self.x).sum(0), dbeta
+
+
+class StepsInsideBackward(RightBN):
+    """Updates gamma and beta itself: the optimizer's job."""
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = super().backward(dout)
+        self.gamma -= 0.01 * dgamma
+        self.beta -= 0.01 * dbeta
+        return dx, dgamma, dbeta
+
+
+class CacheOnlyInTraining(RightBN):
+    """Keeps the cache of the last *training* forward: backward after an eval forward is stale."""
+
+    def forward(self, x):
+        old = self.cache
+        out = super().forward(x)
+        if not self.training and old is not None:
+            self.cache = old
+        return out
+
+
+class BackwardWithoutChecks(RightBN):
+    """CS231n's backward pasted in: no ValueError before a forward or for a wrong dout."""
+
+    def backward(self, dout):
+        c = self.cache
+        x_hat = c["xmu"] * c["istd"]
+        dgamma, dbeta = (dout * x_hat).sum(0), dout.sum(0)
+        m = x_hat.shape[0]
+        if c["train"]:
+            dx = c["gamma"] * c["istd"] / m * (m * dout - dbeta - x_hat * dgamma)
+        else:
+            dx = dout * c["gamma"] * c["istd"]
+        return dx.astype(c["dtype"]), dgamma, dbeta
+
+
+class BroadcastsWrongDout(RightBN):
+    """Checks that a forward ran, but lets a (4, 1) dout broadcast."""
+
+    def backward(self, dout):
+        if self.cache is None:
+            raise ValueError("forward first")
+        return BackwardWithoutChecks.backward(self, np.asarray(dout))
+
+
+class ChangesDout(RightBN):
+    def backward(self, dout):
+        dx, dgamma, dbeta = super().backward(dout)
+        dout *= 2
+        return dx, dgamma, dbeta
+
+
+class AutogradBackward(RightBN):
+    """Lets torch's autograd differentiate a forward redone in torch."""
+
+    def forward(self, x):
+        self.x = np.asarray(x)
+        return super().forward(x)
+
+    def backward(self, dout):
+        c = self.cache
+        if c is None:
+            raise ValueError("forward first")
+        if np.shape(dout) != c["xmu"].shape:
+            raise ValueError("shape")
+        x = torch.tensor(np.asarray(self.x, dtype=np.float64), requires_grad=True)
+        g = torch.tensor(c["gamma"], requires_grad=True)
+        b = torch.zeros(self.d, dtype=torch.float64, requires_grad=True)
+        if c["train"]:
+            mean = x.mean(0)
+            var = (x - mean).pow(2).mean(0)
+        else:
+            mean, var = torch.from_numpy(self.running_mean), torch.from_numpy(self.running_var)
+        out = g * (x - mean) / torch.sqrt(var + self.eps) + b
+        out.backward(torch.from_numpy(np.asarray(dout, dtype=np.float64)))
+        return (x.grad.numpy().astype(c["dtype"]), g.grad.numpy(), b.grad.numpy())
+
+
+class Float64Dx(RightBN):
+    def backward(self, dout):
+        dx, dgamma, dbeta = super().backward(dout)
+        return dx.astype(np.float64), dgamma, dbeta
+
+
+BACKWARD_MISTAKES = [
+    (ConstantStatsGradient, "treats the batch mean and variance as constants"),
+    (ModeAtBackwardTime, ["backward used the mode the layer is in now", "eval() was called"]),
+    (TrainingFormulaInEval, "the training-mode formula was used in eval mode"),
+    (GradientWithoutGamma, "dx leaves out gamma"),
+    (AveragedParameterGradients, "dgamma was averaged over the batch"),
+    (SwappedParameterGradients, "swapped"),
+    (DgammaOfX, "not sum(dout * x)"),
+    (StepsInsideBackward, ["backward changed gamma", "an optimizer updates the parameters"]),
+    (CacheOnlyInTraining, ["raised ValueError", "shape of the last forward's output",
+                           "the cache of an earlier forward"]),
+    (BackwardWithoutChecks, ["backward before any forward", "should raise ValueError"]),
+    (BroadcastsWrongDout, ["dout.shape=(4, 1)", "should raise ValueError"]),
+    (ChangesDout, ["changed its input `dout` in place", "dx = dout * ..."]),
+    (AutogradBackward, "calls torch's backward"),
+    (Float64Dx, "dtype float64, expected float32"),
+]
+
+
+@pytest.mark.parametrize("cls, words", BACKWARD_MISTAKES,
+                         ids=[c.__name__ for c, _ in BACKWARD_MISTAKES])
+def test_backward_mistakes_rejected(cls, words):
+    """Is each wrong backward rejected by the backward part, with a message naming it?"""
+    _rejected(lambda c, **kw: check_BatchNorm1d(c, part="backward", **kw), cls, words)
+    check_BatchNorm1d(cls, seed=0, part="forward")   # and the forward part still passes
+
+
+def test_mode_switch_after_an_eval_forward_is_named_too():
+    """After an eval forward then train(), is a backward that follows the mode now named?"""
+    class ModeNowInEvalSteps(ModeAtBackwardTime):
+        def backward(self, dout):
+            if self.cache is None or self.cache["train"]:   # wrong only after eval forwards
+                return RightBN.backward(self, dout)
+            return super().backward(dout)
+
+    _rejected(lambda c, **kw: check_BatchNorm1d(c, part="backward", **kw), ModeNowInEvalSteps,
+              ["backward used the mode the layer is in now", "train() was called"])
+
+
+def test_an_unknown_part_is_a_value_error():
+    """Does a typo in part= fail loudly instead of checking nothing?"""
+    with pytest.raises(ValueError, match="part must be one of"):
+        check_BatchNorm1d(RightBN, part="backwards")
 
 
 def test_an_instance_instead_of_the_class_is_explained():

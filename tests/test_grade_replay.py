@@ -306,6 +306,7 @@ BATCHNORM1D = """
             self.running_mean = np.zeros(num_features)
             self.running_var = np.ones(num_features)
             self.num_batches_tracked = 0
+            self.cache = None
 
         def train(self):
             self.training = True
@@ -326,13 +327,31 @@ BATCHNORM1D = """
                 if m < 2:
                     raise ValueError("need two examples")
                 mean, var = x.mean(0), x.var(0)
-                self.running_mean[...] = (1 - self.momentum) * self.running_mean + self.momentum * mean
-                self.running_var[...] = ((1 - self.momentum) * self.running_var
-                                         + self.momentum * var * m / (m - 1))
                 self.num_batches_tracked += 1
+                mom = 1 / self.num_batches_tracked if self.momentum is None else self.momentum
+                self.running_mean[...] = (1 - mom) * self.running_mean + mom * mean
+                self.running_var[...] = (1 - mom) * self.running_var + mom * var * m / (m - 1)
             else:
                 mean, var = self.running_mean, self.running_var
-            return (g * (x - mean) / np.sqrt(var + self.eps) + b).astype(x.dtype)
+            std = np.sqrt(var + self.eps)
+            x_hat = (x - mean) / std
+            self.cache = (self.training, x_hat, std, g)
+            return (g * x_hat + b).astype(x.dtype)
+
+        def backward(self, dout):
+            if self.cache is None:
+                raise ValueError("forward first")
+            training, x_hat, std, g = self.cache
+            dout = np.asarray(dout)
+            if dout.shape != x_hat.shape:
+                raise ValueError("dout must have the output's shape")
+            dbeta, dgamma = dout.sum(0), (dout * x_hat).sum(0)
+            if training:
+                m = dout.shape[0]
+                dx = g / (m * std) * (m * dout - dbeta - x_hat * dgamma)
+            else:
+                dx = dout * g / std
+            return dx.astype(dout.dtype), dgamma, dbeta
 
         def parameters(self):
             return self.params   # the module's own arrays, as PyTorch's parameters are
@@ -342,16 +361,59 @@ BATCHNORM1D = """
                     "num_batches_tracked": self.num_batches_tracked}
 
         def state_dict(self):
-            return {**self.parameters(), **self.buffers()}
+            return {k: np.copy(v) for k, v in {**self.parameters(), **self.buffers()}.items()}
     """
+
+#: wrong modules, each a subclass of the right one: what the check must see through proxies
+BATCHNORM1D_WRONG = {
+    "copies": ("""
+        def parameters(self):
+            return {k: v.copy() for k, v in self.params.items()}
+        """, "parameters() returned copies"),
+    "references": ("""
+        def state_dict(self):
+            return {**self.parameters(), **self.buffers()}
+        """, "the checkpoint changed after it was taken"),
+    "mode_now": ("""
+        def backward(self, dout):
+            if self.cache is not None:
+                self.cache = (self.training,) + self.cache[1:]
+            return super().backward(dout)
+        """, "backward used the mode the layer is in now"),
+    "steps_itself": ("""
+        def backward(self, dout):
+            dx, dgamma, dbeta = super().backward(dout)
+            self.params["gamma"] -= 0.1 * dgamma
+            return dx, dgamma, dbeta
+        """, "backward changed gamma"),
+}
 
 
 def test_a_students_class_is_driven_through_proxies(kernel):
-    """Does a class (whose parameters() the check changes in place) pass as in one process?"""
+    """Does a class (whose parameters() the check changes in place) pass as in one process,
+    forward and backward?"""
     if "check_BatchNorm1d" not in _check_names():
         pytest.skip("notebook 05's checks are not in this checkout")
     assert _same_verdict(kernel, BATCHNORM1D, "BatchNorm1dStudent",
                          "check_BatchNorm1d(BatchNorm1dStudent, seed=5)") == "passed"
+    assert _same_verdict(kernel, BATCHNORM1D, "BatchNorm1dStudent",
+                         "check_BatchNorm1d(BatchNorm1dStudent, seed=None, hidden=True)") \
+        == "passed"
+
+
+@pytest.mark.parametrize("variant", sorted(BATCHNORM1D_WRONG))
+def test_a_wrong_class_is_judged_through_proxies_as_in_one_process(kernel, variant):
+    """Are parameters() copies, a checkpoint of references and wrong backwards, found by
+    behaviour (identity cannot be seen through a proxy), named the same in the kernel?"""
+    if "check_BatchNorm1d" not in _check_names():
+        pytest.skip("notebook 05's checks are not in this checkout")
+    body, words = BATCHNORM1D_WRONG[variant]
+    name = f"BatchNorm1d_{variant}"
+    source = (textwrap.dedent(BATCHNORM1D).strip("\n") + f"\n\n\nclass {name}("
+              "BatchNorm1dStudent):\n" + textwrap.indent(textwrap.dedent(body).strip("\n"), "    "))
+    part = '"backward"' if variant in ("mode_now", "steps_itself") else '"forward"'
+    verdict = _same_verdict(kernel, source, name, f"check_BatchNorm1d({name}, seed=5, part={part})")
+    assert words in verdict, verdict
 
 
 def test_the_kernel_can_use_a_checks_objects_only_as_handed_over(kernel):

@@ -193,3 +193,114 @@ def test_impossible_input_raises_value_error(call, words):
     """Is impossible input met with a ValueError that says what was wrong?"""
     with pytest.raises(ValueError, match=words):
         call()
+
+
+@st.composite
+def train_eval_sequences(draw, max_steps=8):
+    """Steps of ("train" | "eval", batch size); at least one training batch comes first."""
+    d = draw(st.integers(1, 6))
+    first = ("train", draw(st.integers(2, 20)))
+    rest = draw(st.lists(st.tuples(st.sampled_from(["train", "eval"]), st.integers(1, 20)),
+                         max_size=max_steps - 1))
+    steps = [first] + [(mode, max(n, 2) if mode == "train" else n) for mode, n in rest]
+    return d, steps, draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seq=train_eval_sequences(), momentum=st.one_of(st.none(), st.floats(0.0, 1.0)),
+       eps=st.sampled_from([1e-5, 1e-3, 0.1]))
+def test_module_gradients_agree_with_autograd(seq, momentum, eps):
+    """Over train and eval batches, are backward's (dx, dgamma, dbeta) autograd's, and do the
+    buffers (momentum=None: the cumulative average) stay torch's?"""
+    d, steps, seed = seq
+    rng = np.random.default_rng(seed)
+    ours = ref.BatchNorm1d(d, eps=eps, momentum=momentum)
+    theirs = torch.nn.BatchNorm1d(d, eps=eps, momentum=momentum, dtype=torch.float64)
+    gamma, beta = rng.uniform(0.5, 2, d), rng.normal(size=d)
+    ours.parameters()["gamma"][...] = gamma
+    ours.parameters()["beta"][...] = beta
+    with torch.no_grad():
+        theirs.weight.copy_(torch.from_numpy(gamma))
+        theirs.bias.copy_(torch.from_numpy(beta))
+    loc, scale = rng.uniform(-5, 5, d), rng.uniform(0.1, 4, d)
+    for mode, n in steps:
+        ours.train(mode == "train")
+        theirs.train(mode == "train")
+        x = loc + scale * rng.standard_normal((n, d))
+        dout = rng.standard_normal((n, d))
+        xt = torch.from_numpy(x).requires_grad_(True)
+        theirs.zero_grad()
+        out = theirs(xt)
+        out.backward(torch.from_numpy(dout))
+        np.testing.assert_allclose(ours.forward(x), out.detach().numpy(), rtol=1e-9, atol=1e-9)
+        dx, dgamma, dbeta = ours.backward(dout)
+        np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(dgamma, theirs.weight.grad.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(dbeta, theirs.bias.grad.numpy(), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(ours.buffers()["running_mean"], theirs.running_mean.numpy(),
+                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.buffers()["running_var"], theirs.running_var.numpy(),
+                                   rtol=1e-10, atol=1e-12)
+        assert ours.buffers()["num_batches_tracked"] == int(theirs.num_batches_tracked)
+
+
+def test_backward_is_for_the_last_forward_whatever_the_mode_now():
+    """Does backward after forward-then-eval() still give the training-mode gradient?"""
+    rng = np.random.default_rng(3)
+    x, dout = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    bn = ref.BatchNorm1d(3)
+    bn.forward(x)
+    expected = bn.backward(dout)
+    bn.eval()
+    for got, want in zip(bn.backward(dout), expected):
+        np.testing.assert_array_equal(got, want)
+    assert abs(expected[0].sum(axis=0)).max() < 1e-12   # training mode: sum(dx) = 0
+
+
+def test_backward_keeps_float32_and_leaves_dout_alone():
+    """Are the gradients of a float32 batch float32, and is dout left untouched?"""
+    rng = np.random.default_rng(4)
+    bn = ref.BatchNorm1d(2)
+    x = rng.normal(size=(5, 2)).astype(np.float32)
+    dout = rng.normal(size=(5, 2)).astype(np.float32)
+    before = dout.copy()
+    for mode in (True, False):
+        bn.train(mode).forward(x)
+        assert all(g.dtype == np.float32 for g in bn.backward(dout))
+    np.testing.assert_array_equal(dout, before)
+
+
+def test_parameters_are_the_modules_own_arrays():
+    """Does an in-place update of parameters() change what forward computes?"""
+    bn = ref.BatchNorm1d(2).eval()
+    x = np.array([[1.0, 2.0]])
+    before = bn.forward(x)
+    bn.parameters()["gamma"][...] = 3.0
+    bn.parameters()["beta"] -= 1.0
+    np.testing.assert_allclose(bn.forward(x), 3 * before - 1)
+
+
+def test_cumulative_average_when_momentum_is_none():
+    """With momentum=None, are the buffers the plain averages of the batch statistics?"""
+    rng = np.random.default_rng(5)
+    bn = ref.BatchNorm1d(3, momentum=None)
+    batches = [rng.normal(size=(n, 3)) for n in (4, 9, 2, 30)]
+    for b in batches:
+        bn.forward(b)
+    np.testing.assert_allclose(bn.running_mean, np.mean([b.mean(0) for b in batches], axis=0))
+    np.testing.assert_allclose(bn.running_var,
+                               np.mean([b.var(0, ddof=1) for b in batches], axis=0))
+    assert "momentum=None" in repr(bn)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda bn: bn.backward(np.ones((4, 3))), "needs a forward"),
+    (lambda bn: (bn.forward(np.ones((4, 3)) * np.arange(4)[:, None]),
+                 bn.backward(np.ones((5, 3)))), "shape"),
+    (lambda bn: (bn.forward(np.arange(12.0).reshape(4, 3)), bn.backward(np.ones(3))),
+     "2 dimensions"),
+])
+def test_backward_refuses_impossible_input(call, words):
+    """Is backward before any forward, or with a dout of the wrong shape, a ValueError?"""
+    with pytest.raises(ValueError, match=words):
+        call(ref.BatchNorm1d(3))

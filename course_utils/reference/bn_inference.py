@@ -142,12 +142,24 @@ class BatchNorm1d:
 
     In training mode ``forward`` normalizes with the batch's statistics (Algorithm 1) and
     updates the running statistics (:func:`update_running_stats`); in eval mode it
-    normalizes with the running statistics (:func:`batchnorm_inference`). After the same
-    sequence of batches it agrees with ``torch.nn.BatchNorm1d`` (outputs and buffers).
+    normalizes with the running statistics (:func:`batchnorm_inference`). ``backward(dout)``
+    returns the gradients of the last ``forward``. After the same sequence of batches it
+    agrees with ``torch.nn.BatchNorm1d`` (outputs, buffers and autograd's gradients).
 
-    Parameters are what gradient descent learns (``gamma``, ``beta``); buffers are state
-    that is not learned (``running_mean``, ``running_var``, ``num_batches_tracked``). A
-    checkpoint needs both: ``state_dict()``.
+    Parameters are what gradient descent learns (``gamma``, ``beta``); ``parameters()``
+    returns the module's own arrays, so an optimizer can update them in place. Buffers are
+    state that is not learned (``running_mean``, ``running_var``, ``num_batches_tracked``).
+    A checkpoint needs both: ``state_dict()``, a snapshot (copies).
+
+    Parameters
+    ----------
+    num_features : int
+        D, the number of features.
+    eps : float
+    momentum : float in [0, 1] or None
+        The weight of the new batch in the running averages (PyTorch's meaning). ``None``
+        gives the cumulative average, as in PyTorch: the k-th training batch gets the
+        weight 1 / k, so the running statistics are the plain average of all batches so far.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
@@ -155,13 +167,14 @@ class BatchNorm1d:
             raise ValueError(f"num_features must be a positive integer, got {num_features!r}")
         self.num_features = int(num_features)
         self.eps = positive_eps(eps)
-        self.momentum = _momentum(momentum)
+        self.momentum = None if momentum is None else _momentum(momentum)
         self.gamma = np.ones(self.num_features)
         self.beta = np.zeros(self.num_features)
         self.running_mean = np.zeros(self.num_features)
         self.running_var = np.ones(self.num_features)
         self.num_batches_tracked = 0
         self.training = True
+        self._cache = None          # what backward needs from the last forward
 
     def train(self, mode=True):
         """Switch to training mode (batch statistics, running statistics updated)."""
@@ -173,29 +186,82 @@ class BatchNorm1d:
         return self.train(False)
 
     def forward(self, x):
-        """Normalize a batch x of shape (N, D); returns an array of x's shape and dtype."""
+        """Normalize a batch x of shape (N, D); returns an array of x's shape and dtype.
+
+        Training mode: ``x_hat = (x - mean) / sqrt(var + eps)`` with the batch's mean and
+        biased variance (N >= 2), then one running-statistics update. Eval mode:
+        ``x_hat = (x - running_mean) / sqrt(running_var + eps)``, any N >= 1, nothing
+        updated. Both return ``gamma * x_hat + beta``.
+        """
         x = as_float_array(x, "x", ndim=2, shape_hint="(N, D): N examples by D features")
         if x.shape[1] != self.num_features:
             raise ValueError(f"x has {x.shape[1]} features; this layer was built for "
                              f"{self.num_features}")
-        if not self.training:
-            return batchnorm_inference(x, self.gamma, self.beta, self.running_mean,
-                                       self.running_var, self.eps)
-        require_batch(x)
-        mean = x.mean(axis=0, dtype=np.float64)
-        var = ((x - mean) ** 2).mean(axis=0)
-        new_mean, new_var = update_running_stats(self.running_mean, self.running_var, mean,
-                                                 var, x.shape[0], self.momentum)
-        self.running_mean[...] = new_mean          # buffers change in place, as in PyTorch
-        self.running_var[...] = new_var
-        self.num_batches_tracked += 1
-        x_hat = (x - mean) / np.sqrt(var + self.eps)
+        if self.training:
+            require_batch(x)
+            mean = x.mean(axis=0, dtype=np.float64)
+            var = ((x - mean) ** 2).mean(axis=0)
+            self.num_batches_tracked += 1
+            momentum = (1 / self.num_batches_tracked if self.momentum is None
+                        else self.momentum)
+            new_mean, new_var = update_running_stats(self.running_mean, self.running_var,
+                                                     mean, var, x.shape[0], momentum)
+            self.running_mean[...] = new_mean      # buffers change in place, as in PyTorch
+            self.running_var[...] = new_var
+        else:
+            mean, var = self.running_mean, self.running_var
+        std = np.sqrt(var + self.eps)
+        x_hat = (x - mean) / std
+        self._cache = (self.training, x_hat, std, self.gamma.copy(), x.dtype)
         return (self.gamma * x_hat + self.beta).astype(x.dtype)
 
     __call__ = forward
 
+    def backward(self, dout):
+        """Gradients of the last ``forward``: ``(dx, dgamma, dbeta)``.
+
+        ``dbeta = sum(dout)`` and ``dgamma = sum(dout * x_hat)`` over the batch, in both
+        modes. ``dx`` depends on the mode the last forward ran in (not the mode now):
+
+        - training: the mean and variance are functions of x (notebook 04's closed form),
+          ``dx = gamma / (m * std) * (m * dout - dbeta - x_hat * dgamma)``;
+        - eval: the running statistics are constants, so the layer is the affine map
+          ``gamma / std * x + const`` and ``dx = dout * gamma / std``.
+
+        Parameters
+        ----------
+        dout : ndarray of shape (N, D)
+            dL/d(out) for the output of the last forward.
+
+        Returns
+        -------
+        dx : ndarray of shape (N, D), the dtype of the last forward's x
+        dgamma, dbeta : ndarray of shape (D,), the same dtype
+
+        Raises
+        ------
+        ValueError
+            Before any forward, or if dout does not have the shape of the last output.
+        """
+        if self._cache is None:
+            raise ValueError("backward() needs a forward() first: it returns the gradients "
+                             "of the last forward pass")
+        training, x_hat, std, gamma, dtype = self._cache
+        dout = as_float_array(dout, "dout", ndim=2, shape_hint="(N, D), like forward's output")
+        if dout.shape != x_hat.shape:
+            raise ValueError(f"dout has shape {dout.shape}; the last forward returned "
+                             f"{x_hat.shape}")
+        dbeta = dout.sum(axis=0)
+        dgamma = (dout * x_hat).sum(axis=0)
+        if training:
+            m = dout.shape[0]
+            dx = gamma / (m * std) * (m * dout - dbeta - x_hat * dgamma)
+        else:
+            dx = dout * (gamma / std)
+        return dx.astype(dtype), dgamma.astype(dtype), dbeta.astype(dtype)
+
     def parameters(self):
-        """The learned arrays (the module's own, so an optimizer can update them in place)."""
+        """The learned arrays: the module's own, so an optimizer can update them in place."""
         return {"gamma": self.gamma, "beta": self.beta}
 
     def buffers(self):
@@ -204,10 +270,10 @@ class BatchNorm1d:
                 "num_batches_tracked": self.num_batches_tracked}
 
     def state_dict(self):
-        """Everything a checkpoint needs: parameters and buffers, copied."""
+        """Everything a checkpoint needs: parameters and buffers, copied (a snapshot)."""
         state = {**self.parameters(), **self.buffers()}
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
 
     def __repr__(self):
-        return (f"BatchNorm1d({self.num_features}, eps={self.eps:g}, momentum={self.momentum:g}, "
+        return (f"BatchNorm1d({self.num_features}, eps={self.eps:g}, momentum={self.momentum}, "
                 f"training={self.training}, num_batches_tracked={self.num_batches_tracked})")
