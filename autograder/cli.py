@@ -8,10 +8,26 @@ import sys
 from pathlib import Path
 
 
+def version() -> str:
+    """The course's version: pyproject.toml's, its one source (read from the repository's
+    pyproject.toml, or from the installed package's metadata outside a checkout)."""
+    from .paths import ROOT
+
+    pyproject = ROOT / "pyproject.toml"
+    if pyproject.exists():
+        import tomllib
+
+        return tomllib.loads(pyproject.read_text())["project"]["version"]
+    from importlib.metadata import version as installed
+
+    return installed("bn-from-scratch")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
         description="Batch Normalization, from scratch: the course's grading tools.")
+    parser.add_argument("--version", action="version", version=f"bn-from-scratch {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="regenerate notebooks/ (student versions) from solutions/")

@@ -1,10 +1,13 @@
-"""solutions/ -> notebooks/: nbgrader generate_assignment, then the course's clean-up.
+"""solutions/ -> notebooks/: nbgrader generate_assignment with the course's configuration.
 
-nbgrader strips the solutions and hidden tests and locks the test cells; the clean-up
-removes what would change between runs (outputs, execution counts, volatile metadata) so
-that generating twice changes nothing; navigation cells and the contents notebook
-``notebooks/00_index.ipynb`` are written last (``autograder/navigation.py``). The gradebook nbgrader needs for this is a scratch
-one: generating never touches the instructor's gradebook.
+nbgrader strips the solutions and hidden tests and locks the test cells; its last step is
+the course's own (``CourseNotebook`` in ``nbgrader_plugins.py``, named in
+``nbgrader_config.py``): the clean-up removes what would change between runs (outputs,
+execution counts, volatile metadata) so that generating twice changes nothing, and the
+navigation cells are added (``navigation.py``). So stock ``nbgrader generate_assignment
+--force`` writes the same notebooks as this does. The contents notebook
+``notebooks/00_index.ipynb`` is written here. The gradebook nbgrader needs for this is a
+scratch one: generating never touches the instructor's gradebook.
 """
 
 from __future__ import annotations
@@ -46,18 +49,26 @@ def generate(names: list[str] | None = None, log=print) -> list[Path]:
     entries = navigation.course()
     with tempfile.TemporaryDirectory(prefix="bn-course-generate-") as scratch:
         db = f"sqlite:///{Path(scratch) / 'gradebook.db'}"
-        for name in names:
-            result = nbgrader(["generate_assignment", name, "--force"], cwd=paths.CONFIG_DIR,
+        # one nbgrader run for the whole course ("*": every assignment in solutions/), one
+        # per assignment otherwise: each run costs nbgrader's start-up
+        for batch in (["*"] if names == known else names):
+            result = nbgrader(["generate_assignment", batch, "--force"], cwd=paths.CONFIG_DIR,
                               extra=[f"--CourseDirectory.db_url={db}", "--log-level=WARN"])
-            target = paths.release_notebook(name)
-            if result.returncode != 0 or not target.exists():
-                raise GenerateError(f"nbgrader generate_assignment {name} failed:\n"
+            done = names if batch == "*" else [batch]
+            if result.returncode != 0 or not all(paths.release_notebook(n).exists() for n in done):
+                raise GenerateError(f"nbgrader generate_assignment {batch} failed:\n"
                                     f"{result.stdout}\n{result.stderr}")
-            nb = nbformat.read(target, as_version=4)
-            nb = navigation.add_navigation(cells.clean(nb), name, entries)
-            cells.write(nb, target)
-            written.append(target)
-            log(f"generated {target.relative_to(paths.ROOT)}")
+            for name in done:
+                target = paths.release_notebook(name)
+                nb = nbformat.read(target, as_version=4)
+                tags = [t for c in nb.cells for t in c.get("metadata", {}).get("tags", [])]
+                if navigation.NAV_TAG not in tags:
+                    raise GenerateError(f"nbgrader generate_assignment {name} ran without the "
+                                        "course's preprocessors: is "
+                                        "autograder/nbgrader_config.py the configuration it "
+                                        "read?")
+                written.append(target)
+                log(f"generated {target.relative_to(paths.ROOT)}")
     index = paths.NOTEBOOKS / navigation.INDEX
     cells.write(navigation.index_notebook(entries), index)
     written.append(index)

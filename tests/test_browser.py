@@ -1,21 +1,29 @@
-"""Does the course work the way a learner meets it: JupyterLab in a real browser?
+"""Does the course work the way a learner and an instructor meet it: JupyterLab in a browser?
 
-Starts JupyterLab on a free local port over a scratch copy of the course, drives Debian's
-Chromium with Playwright (never a downloaded browser) and checks what a learner would see:
-the solution's figures and widgets, no error output; the student version's test cells
-failing with the course's short message; nbgrader's Validate button reporting success.
-Screenshots are kept in test-artifacts/browser/ (not committed).
+Starts JupyterLab on a free local port over a scratch copy of the course, as `make lab` and
+`make instructor` start it (their commands are read with `make -n`; each server once per
+test run), drives Debian's Chromium with Playwright (never a downloaded browser) and checks
+what a learner would see: the printed URL opening the contents; the solution's figures and
+widgets, no error output; the student version's test cells failing with the course's short
+message; nbgrader's Validate button reporting success; no instructor tool. And what an
+instructor sees: the Formgrader listing every assignment. Screenshots are kept in
+test-artifacts/browser/ (not committed).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -41,9 +49,75 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _make_command(target: str) -> tuple[dict, list[str]]:
+    """The JupyterLab command `make TARGET` runs (from `make -n`): its environment
+    assignments and its arguments after `jupyter lab`."""
+    out = subprocess.run(["make", "-n", target], cwd=paths.ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    words = shlex.split([line for line in out.splitlines() if "bin/jupyter lab" in line][-1])
+    env = {}
+    while re.fullmatch(r"[A-Z_]+=.*", words[0]):
+        key, _, value = words.pop(0).partition("=")
+        env[key] = value
+    assert words[0].endswith("bin/jupyter") and words[1] == "lab", words
+    return env, words[2:]
+
+
+def _serve(root: Path, target: str, env_extra: dict | None = None):
+    """Start JupyterLab over ``root`` as `make TARGET` starts it, on a free local port."""
+    make_env, flags = _make_command(target)
+    port = _free_port()
+    log_path = root / "server.log"
+    log = open(log_path, "w")
+    # no token given: JupyterLab makes one and prints the URL with it, as under make
+    # the user's JupyterLab state (workspaces, settings) is a first-time user's, not ~/.jupyter's
+    cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", *flags, "--no-browser",
+           f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={root}",
+           f"--LabApp.workspaces_dir={root / '.lab-workspaces'}",
+           f"--LabApp.user_settings_dir={root / '.lab-user-settings'}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in cmd:
+        cmd.append("--allow-root")
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent),
+                                                 os.environ.get("PATH", "")]))
+    # make's paths into the repository point into the scratch copy instead
+    env.update({k: v.replace(str(paths.ROOT), str(root)) for k, v in make_env.items()})
+    env.update(env_extra or {})
+    env.pop("MPLBACKEND", None)  # the kernels must draw inline, as for a learner
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    deadline = time.time() + 300  # a shared, busy machine starts JupyterLab slowly
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            break
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.3)
+    else:
+        server.terminate()
+        pytest.fail(f"JupyterLab did not start: {log_path.read_text()[-2000:]}")
+    printed = None
+    while time.time() < deadline and server.poll() is None and printed is None:
+        printed = re.search(rf"http://127\.0\.0\.1:{port}/\S*\?token=([0-9a-f]+)",
+                            log_path.read_text())
+        time.sleep(0.3)
+    if server.poll() is not None or printed is None:
+        server.terminate()
+        pytest.fail(f"JupyterLab exited or printed no URL: {log_path.read_text()[-2000:]}")
+    return server, log, SimpleNamespace(base=f"http://127.0.0.1:{port}", token=printed.group(1),
+                                        url=printed.group(0), log=log_path, root=root)
+
+
+def _stop(server, log):
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server over a scratch copy of the course (autosave never touches the repo)."""
+    """The student's JupyterLab (as `make lab` starts it, with the environment's settings
+    from scripts/lab_settings.py) over a scratch copy of the course."""
     sys.path.insert(0, str(paths.ROOT / "scripts"))
     import lab_settings
 
@@ -51,31 +125,26 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab-root")
     for folder in ("notebooks", "solutions"):
         shutil.copytree(paths.ROOT / folder, root / folder)
-    port, token = _free_port(), "course-browser-test"
-    log = open(root / "server.log", "w")
-    cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
-           f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent),
-                                                 os.environ.get("PATH", "")]))
-    env.pop("MPLBACKEND", None)  # the kernels must draw inline, as for a learner
-    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.terminate()
-        pytest.fail(f"JupyterLab did not start: {(root / 'server.log').read_text()[-2000:]}")
-    yield f"http://127.0.0.1:{port}", token
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    server, log, info = _serve(root, "lab")
+    yield info
+    _stop(server, log)
+
+
+@pytest.fixture(scope="module")
+def instructor_lab(tmp_path_factory):
+    """The instructor's JupyterLab (as `make instructor` starts it) over a scratch copy of
+    the course and of its nbgrader and Jupyter configuration (the gradebook the Formgrader
+    makes lands in the copy)."""
+    root = tmp_path_factory.mktemp("instructor-root")
+    for folder in ("notebooks", "solutions"):
+        shutil.copytree(paths.ROOT / folder, root / folder)
+    (root / "autograder").mkdir()
+    for name in ("nbgrader_config.py", "jupyter_server_config.json"):
+        shutil.copy(paths.CONFIG_DIR / name, root / "autograder" / name)
+    shutil.copytree(paths.CONFIG_DIR / "labconfig", root / "autograder" / "labconfig")
+    server, log, info = _serve(root, "instructor")
+    yield info
+    _stop(server, log)
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +158,8 @@ def browser():
 
 
 def _open(browser, lab, relpath):
-    base, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab/tree/{relpath}?reset&token={token}")
+    page.goto(f"{lab.base}/lab/tree/{relpath}?reset&token={lab.token}")
     page.wait_for_selector(".jp-NotebookPanel", timeout=90_000)
     _wait_idle(page)
     return page
@@ -127,6 +195,40 @@ def _run_all(page, expect_error=False):
 def _shot(page, name):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name))
+
+
+def _status(lab, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"{lab.base}{path}?token={lab.token}", timeout=60) as r:
+            return r.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def _menus(page) -> list[str]:
+    return page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+
+
+def _side_tabs(page) -> list[str]:
+    return [t.get_attribute("title") or "" for t in page.locator(".lm-TabBar-tab").all()]
+
+
+def test_make_lab_prints_the_contents_url_and_it_opens_the_contents(browser, lab):
+    """Does the URL `make lab` prints open the contents notebook, not the Launcher?
+
+    First in this file: the student's first visit, before any saved layout (JupyterLab
+    restores a returning user's open tabs).
+    """
+    assert "/lab/tree/notebooks/00_index.ipynb?token=" in lab.url, lab.url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(lab.url)  # exactly as printed
+    page.wait_for_selector(".jp-NotebookPanel", timeout=90_000)
+    active = page.locator(".lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
+    assert active.first.inner_text() == "00_index.ipynb"
+    assert page.locator(".jp-Launcher").count() == 0
+    assert "Batch Normalization, from scratch" in page.locator(".jp-NotebookPanel").inner_text()
+    _shot(page, "make_lab_contents.png")
+    page.close()
 
 
 def test_solution_runs_in_the_browser_with_figures_widgets_and_no_error(browser, lab):
@@ -196,3 +298,39 @@ def test_nbgrader_validate_button_reports_success_on_the_solution(browser, lab):
     _shot(page, "03_validate.png")
     assert "Success" in text, text
     page.close()
+
+
+def test_student_lab_shows_no_instructor_tool_and_keeps_validate(browser, lab):
+    """Does the student's lab show no Nbgrader menu, no Create Assignment panel, no
+    Formgrader and no "Error fetching courses!", while the Validate button is there?"""
+    page = _open(browser, lab, f"notebooks/{NB03}/{NB03}.ipynb")
+    page.wait_for_timeout(2000)  # let every extension load and draw
+    assert "Nbgrader" not in _menus(page), _menus(page)
+    assert not [t for t in _side_tabs(page) if "Assignment" in t or "Course" in t], _side_tabs(page)
+    assert "Error fetching courses" not in page.inner_text("body")
+    assert page.locator(".jp-Toolbar :text-is('Validate')").count() >= 1
+    _shot(page, "student_lab.png")
+    page.close()
+    # the instructor's server extensions are off too, not only hidden
+    assert _status(lab, "/formgrader/manage_assignments") == 404
+    assert _status(lab, "/formgrader/api/assignments") == 404
+
+
+def test_instructor_lab_formgrader_lists_the_eight_assignments(browser, instructor_lab):
+    """Does the instructor's lab (make instructor) read the course's nbgrader configuration
+    and list every assignment in the Formgrader, with the Create Assignment panel there?"""
+    page = _open(browser, instructor_lab, "notebooks/00_index.ipynb")
+    assert any("Create Assignment" in t for t in _side_tabs(page)), _side_tabs(page)
+    page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
+    page.click(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel:text-is('Formgrader')")
+    frame = page.frame_locator("iframe[src*='formgrader']").first
+    rows = frame.locator("table tbody tr")
+    rows.first.wait_for(timeout=120_000)
+    deadline = time.time() + 180  # the table says "Loading, please wait..." first
+    while "Loading" in (rows.first.inner_text() or "") and time.time() < deadline:
+        page.wait_for_timeout(500)
+    names = [row.split("\t")[0].strip() for row in rows.all_inner_texts()]
+    _shot(page, "instructor_formgrader.png")
+    assert names == paths.assignments(), names
+    page.close()
+    assert "No nbgrader_config.py file found" not in instructor_lab.log.read_text()
