@@ -41,7 +41,7 @@ bench: $(STAMP) system-deps
 generate: $(STAMP)
 	$(PY) -m autograder generate
 
-# the reading site, built offline into site/_build (open site/_build/index.html)
+# the reading site (Jupyter Book), built offline into site/_build/html (see the README)
 site: $(STAMP)
 	$(PY) scripts/build_site.py
 
