@@ -223,7 +223,7 @@ def write_book(lang: Language, book: Path, editions: list[Language],
     return names
 
 
-def run_jupyter_book(book: Path, log=print) -> Path:
+def run_jupyter_book(book: Path) -> Path:
     """``jupyter-book build`` on one book; every warning fails it. Returns its html folder."""
     env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(book),
@@ -274,7 +274,7 @@ def build(out: Path = OUT, editions: list[Language] | None = None,
         start, cpu = time.perf_counter(), _children_cpu()
         book = Path(out) / "books" / lang.code
         names = write_book(lang, book, linked, repository, cache_dir)
-        built = run_jupyter_book(book, log)
+        built = run_jupyter_book(book)
         shutil.rmtree(site / lang.code, ignore_errors=True)
         shutil.copytree(built, site / lang.code)
         log(f"site: {lang.code}, {len(names)} notebooks in {time.perf_counter() - start:.0f} s "
