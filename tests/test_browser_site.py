@@ -54,7 +54,9 @@ def reader(browser, served):
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     page.requests, page.failures = [], []
     page.on("request", lambda r: page.requests.append(r.url))
-    page.on("requestfailed", lambda r: page.failures.append(r.url))
+    # a request the page's own navigation cut short (net::ERR_ABORTED) is no failure
+    page.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "")
+            and page.failures.append(r.url))
     page.on("response", lambda r: r.status >= 400 and page.failures.append(r.url))
     yield page
     page.close()
