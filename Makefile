@@ -65,8 +65,8 @@ bench: $(STAMP) system-deps ## measure what the course costs (about half an hour
 generate: $(STAMP) ## regenerate notebooks/ (student versions) from solutions/
 	$(PY) -m autograder generate
 
-# the reading site, built offline into site/_build (open site/_build/index.html)
-site: $(STAMP) ## build the reading site into site/_build
+# the reading site (Jupyter Book), built offline into site/_build/html (see the README)
+site: $(STAMP) ## build the reading site into site/_build/html
 	$(PY) scripts/build_site.py
 
 bundle: $(STAMP) ## the student release for a learning platform: dist/*-student.zip

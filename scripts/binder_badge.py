@@ -14,7 +14,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- binder-badges -->", "<!-- /binder-badges -->"
@@ -48,6 +48,19 @@ def write(readme: Path, block: str) -> None:
     head, rest = text.split(START)
     _, tail = rest.split(END)
     readme.write_text(f"{head}{START}\n{block}\n{END}{tail}", encoding="utf-8")
+
+
+def configured(readme: Path = ROOT / "README.md") -> tuple[str, str] | None:
+    """(OWNER/REPO, ref) of the badges this script wrote into the README; None before.
+
+    The reading site (scripts/build_site.py) reads it to give each page a Binder button.
+    """
+    text = readme.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        return None
+    block = text.split(START, 1)[1].split(END, 1)[0]
+    found = re.search(r"\(https://mybinder\.org/v2/gh/([^/\s]+/[^/\s]+)/([^?\s)]+)\?", block)
+    return (found.group(1), unquote(found.group(2))) if found else None
 
 
 def main(argv: list[str] | None = None) -> int:

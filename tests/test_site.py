@@ -1,74 +1,266 @@
-"""Does the reading site build offline and render, math included, in a real browser?"""
+"""Is the reading site (Jupyter Book) what a reader needs, and nothing a reader must not see?
+
+Reads the built site's files; tests/test_browser_site.py opens it in a browser. The
+whole site is built once per session (tests/reading_site.py); the launch buttons, a
+second language and a failing notebook are tried on a one-notebook course of their own.
+"""
 
 from __future__ import annotations
 
 import functools
-import http.server
 import re
-import sys
-import threading
+from pathlib import Path
 
+import nbformat
 import pytest
+from bs4 import BeautifulSoup
 
-from autograder import paths
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from autograder import cells, paths
+from tests.reading_site import build_site, built, tiny_course, tiny_edition
 
-sys.path.insert(0, str(paths.ROOT / "scripts"))
-import build_site  # noqa: E402
+pytestmark = pytest.mark.notebook
 
 NB03 = "03_bn_forward"
-pytestmark = pytest.mark.notebook
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site") / "_build"
-    build_site.build([NB03], out=out, log=lambda *a: None)
-    return out
+def site(tmp_path_factory) -> Path:
+    return built(tmp_path_factory)
 
 
-def test_site_pages_fold_solutions_hide_hidden_tests_and_load_nothing_from_outside(site):
-    """Does each page keep solutions folded, drop hidden tests and reference no CDN?"""
-    page = (site / f"{NB03}.html").read_text()
-    assert page.count('<details class="course-fold">') >= 4  # 2 solutions, 2 model answers
-    assert "HIDDEN TESTS" not in page and "seed=3141" not in page and "BEGIN SOLUTION" not in page
-    for html_file in site.glob("*.html"):
-        text = html_file.read_text()
-        external = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="(https?:)?//[^"]+"', text)
-        assert external == [], (html_file.name, external[:3])
-    assert (site / "mathjax" / "MathJax.js").exists()
-    assert (site / "notebooks" / f"{NB03}.ipynb").read_bytes() == \
-        paths.release_notebook(NB03).read_bytes()
+@functools.lru_cache(maxsize=None)
+def _soup(path: Path) -> BeautifulSoup:
+    """A page, parsed once (do not change it: ``_fresh_soup`` gives one to change)."""
+    return _fresh_soup(path)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: install Debian's chromium "
-                    "(`make test` does it when run as root) to open the site in a browser")
-def test_first_page_renders_with_math_in_the_browser(site):
-    """Does the contents page open, lead to notebook 03, and render its math with MathJax?"""
-    from playwright.sync_api import sync_playwright
+def _fresh_soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a, **k: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 1400})
-            page.goto(f"{base}/index.html")
-            page.wait_for_function("() => document.querySelectorAll('.MathJax').length > 0",
-                                   timeout=60_000)
-            page.click(f"a[href='{NB03}.html']")
-            page.wait_for_function("() => document.querySelectorAll('.MathJax').length > 20",
-                                   timeout=60_000)
-            assert page.locator(".MathJax_Error").count() == 0
-            assert page.locator("img").count() >= 3  # the figures, executed from the solution
-            assert page.locator("details.course-fold[open]").count() == 0
-            page.locator("h2", has_text="1. Algorithm 1").scroll_into_view_if_needed()
-            from tests.test_browser import ARTIFACTS
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "site_03.png"))
-            browser.close()
-    finally:
-        server.shutdown()
+
+def _lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines()}
+
+
+def _page(site: Path, name: str, lang: str = "en") -> Path:
+    return site / lang / name / f"{name}.html"
+
+
+def _spoilers(name: str) -> tuple[list[str], list[str]]:
+    """Lines of each solution a student does not get, and a phrase of each model answer."""
+    source = nbformat.read(paths.source_notebook(name), as_version=4)
+    student = nbformat.read(paths.release_notebook(name), as_version=4)
+    given = {line.strip() for c in student.cells for line in c.source.splitlines()}
+    code, answers = [], []
+    for cell in source.cells:
+        if cells.meta(cell).get("solution") and cell.cell_type == "code":
+            code += [line.strip() for line in cell.source.splitlines()
+                     if len(line.strip()) >= 12 and line.strip() not in given
+                     and "### " not in line]
+        elif cells.is_manual_answer(cell):
+            words = max(re.findall(r"[A-Za-z ,]+", cell.source), key=len).strip()
+            answers.append(words)
+    return code, answers
+
+
+def _hidden_lines(name: str) -> list[str]:
+    source = nbformat.read(paths.source_notebook(name), as_version=4)
+    lines = []
+    for cell in cells.autograded_tests(source):
+        for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS",
+                                cell.source, re.S):
+            lines += [line.strip() for line in block.splitlines() if line.strip()]
+    return lines
+
+
+def test_every_page_folds_each_solution_and_model_answer(site):
+    """Is each solution's code and each model answer on its page, but only inside a fold?"""
+    for name in paths.assignments():
+        soup = _fresh_soup(_page(site, name))
+        code, answers = _spoilers(name)
+        assert code and answers, name
+        folded = "\n".join(d.get_text() for d in soup.find_all("details"))
+        assert set(code) <= _lines(folded), (name, set(code) - _lines(folded))
+        for phrase in answers:
+            assert phrase in folded, (name, phrase)
+        for fold in soup.find_all("details"):
+            assert not fold.has_attr("open"), (name, fold.summary)
+            fold.decompose()
+        unfolded = soup.get_text()
+        assert set(code) & _lines(unfolded) == set(), name
+        for phrase in answers:
+            assert phrase not in unfolded, (name, phrase)
+
+
+def test_no_file_of_the_site_holds_a_hidden_test_or_a_solution_marker(site):
+    """Is no hidden test anywhere in the site: pages, search index, page sources?"""
+    hidden = {line for name in paths.assignments() for line in _hidden_lines(name)}
+    assert hidden
+    texts = [p for p in site.rglob("*")
+             if p.suffix in {".html", ".js", ".ipynb", ".txt", ".md"} and "mathjax" not in p.parts]
+    assert len(texts) > 20
+    for path in texts:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, path
+        leaked = [line for line in hidden if line in text]
+        assert leaked == [], (path, leaked[:3])
+
+
+EXTERNAL = re.compile(r"^(https?:)?//", re.I)
+
+
+def test_pages_and_stylesheets_load_nothing_from_outside(site):
+    """Does no page or stylesheet pull a script, style, image, frame or font from another host?"""
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= 1 + 8 + 1  # the contents, the notebooks, the search page
+    for page in pages:
+        soup = _soup(page)
+        for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"),
+                          ("iframe", "src"), ("source", "src"), ("embed", "src"),
+                          ("object", "data"), ("video", "src"), ("audio", "src")):
+            for element in soup.find_all(tag):
+                url = element.get(attr) or ""
+                assert not EXTERNAL.match(url), (page, str(element)[:200])
+    for css in site.rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", css.read_text(errors="replace")):
+            assert not EXTERNAL.match(url), (css, url)
+        assert not re.search(r"@import\s+(url\()?['\"]?(https?:)?//", css.read_text(errors="replace")), css
+
+
+def test_math_uses_the_sites_own_mathjax(site):
+    """Does every page with math load MathJax from the site itself, and is it there?"""
+    for name in ["index"] + [f"{n}/{n}" for n in paths.assignments()]:
+        page = site / "en" / f"{name}.html"
+        scripts = [s.get("src", "") for s in _soup(page).find_all("script")]
+        mathjax = [s for s in scripts if "MathJax.js" in s]
+        assert len(mathjax) == 1 and mathjax[0].split("?")[0].endswith("_static/mathjax/MathJax.js"), \
+            (page, mathjax)
+        assert (page.parent / mathjax[0].split("?")[0]).resolve().is_file()
+    assert (site / "en" / "_static" / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+
+
+def test_every_page_is_its_notebook_executed_from_the_solution(site):
+    """Does each page show what its run printed, every visible check passing, and no error?"""
+    for name in paths.assignments():
+        soup = _soup(_page(site, name))
+        outputs = soup.select("div.cell_output")
+        assert outputs, name
+        shown = " ".join(o.get_text() for o in outputs)
+        source = nbformat.read(paths.source_notebook(name), as_version=4)
+        printed = [m for c in cells.autograded_tests(source)
+                   for m in re.findall(r"print\(\s*[\"']([^\"']+)[\"']\s*\)", c.source)]
+        assert printed, name
+        for text in printed:
+            assert text in shown, (name, text)
+        assert "Traceback" not in shown and not soup.select(".output.traceback"), name
+    assert len(_soup(_page(site, NB03)).select("div.cell_output img")) >= 3
+
+
+def test_download_button_and_page_link_give_the_student_notebook(site):
+    """Do the page's download button and its link both give the student notebook, not the solution?"""
+    for name in paths.assignments():
+        page = _page(site, name)
+        soup = _soup(page)
+        student = paths.release_notebook(name).read_bytes()
+        button = soup.select("a.btn-download-source-button")
+        link = soup.select("a.reference.download")
+        assert len(button) == 1 and link, name
+        for a in button + link:
+            target = (page.parent / a["href"]).resolve()
+            assert target.suffix == ".ipynb" and target.read_bytes() == student, (name, a["href"])
+
+
+def test_sidebar_lists_the_notebooks_in_course_order(site):
+    """Does every page's sidebar list the contents page, then the eight notebooks in order?"""
+    names = paths.assignments()
+    assert len(names) == 8
+    for name in ["index"] + names:
+        page = site / "en" / ("index.html" if name == "index" else f"{name}/{name}.html")
+        hrefs = [a["href"] for a in _soup(page).select("nav.bd-docs-nav a")]
+        pages = [h.rsplit("/", 1)[-1].removesuffix(".html") for h in hrefs]
+        expected = ["index"] + names
+        assert [p if p != "#" else name for p in pages] == expected, (page, hrefs)
+
+
+def test_pages_have_search_on_page_contents_and_a_dark_mode_switch(site):
+    """Has each notebook page a search field, its own contents and the theme's light/dark switch?"""
+    assert (site / "en" / "search.html").is_file()
+    index = (site / "en" / "searchindex.js").read_text(encoding="utf-8")
+    for name in paths.assignments():
+        soup = _soup(_page(site, name))
+        assert soup.select(".search-button-field") and soup.select("button.theme-switch-button")
+        assert len(soup.select("nav.page-toc a, #bd-toc-nav a, .bd-toc-nav a")) >= 3, name
+        assert f'"{name}/{name}"' in index, name
+
+
+def test_no_launch_button_until_the_repository_is_known(site):
+    """Without the repository's GitHub path, does no page offer a Binder launch?"""
+    for page in (site / "en").rglob("*.html"):
+        assert "mybinder.org" not in page.read_text(encoding="utf-8"), page
+
+
+@pytest.fixture(scope="module")
+def two_editions(tmp_path_factory):
+    """The tiny course as two languages, with the repository's path configured."""
+    root = tmp_path_factory.mktemp("tiny-course")
+    solutions, notebooks = tiny_course(root)
+    editions = [tiny_edition("en", "English", solutions, notebooks),
+                tiny_edition("xx", "Xx-lang", solutions, notebooks)]
+    return build_site.build(root / "out", editions, repository=("my-school/bn-course", "HEAD"),
+                            cache=root / "cache", log=lambda *a: None)
+
+
+def test_launch_button_opens_the_student_notebook_on_binder_once_configured(two_editions):
+    """With the repository's path, does the page launch its *student* notebook on Binder?"""
+    soup = _soup(two_editions / "en" / "01_tiny" / "01_tiny.html")
+    launch = [a["href"] for a in soup.select("a.btn-launch-binder, a[href*='mybinder.org']")]
+    assert launch == ["https://mybinder.org/v2/gh/my-school/bn-course/HEAD"
+                      "?urlpath=lab/tree/notebooks/01_tiny/01_tiny.ipynb"], launch
+    text = (two_editions / "en" / "index.html").read_text(encoding="utf-8")
+    assert "Binder" in text
+
+
+def test_each_language_is_a_book_beside_the_others_with_a_switch(two_editions):
+    """Is each language its own book under html/<code>/, each page linking the same page in the other?"""
+    for here, there in (("en", "xx"), ("xx", "en")):
+        for page in ("index.html", "01_tiny/01_tiny.html"):
+            path = two_editions / here / page
+            soup = _soup(path)
+            links = soup.select(f"nav.course-languages a[hreflang='{there}']")
+            assert len(links) == 1, (path, links)
+            target = (path.parent / links[0]["href"]).resolve()
+            assert target == (two_editions / there / page).resolve() and target.is_file()
+            assert soup.select(f"nav.course-languages strong[lang='{here}']")
+        assert (two_editions / here / "searchindex.js").is_file()
+    root = _soup(two_editions / "index.html")
+    assert [a["href"] for a in root.find_all("a")] == ["en/index.html", "xx/index.html"]
+
+
+def test_a_cell_that_fails_fails_the_build(tmp_path):
+    """Does an error in any notebook cell stop the build, naming the error?"""
+    solutions, notebooks = tiny_course(tmp_path, failing_cell=True)
+    with pytest.raises(SystemExit, match="this cell fails on purpose"):
+        build_site.build(tmp_path / "out", [tiny_edition("en", "English", solutions, notebooks)],
+                         repository=None, cache=tmp_path / "cache", log=lambda *a: None)
+    assert not (tmp_path / "out" / "html" / "en").exists()
+
+
+def test_launch_path_is_read_from_the_readme_badges(tmp_path):
+    """Does the site find the repository's path where scripts/binder_badge.py wrote it, and only there?"""
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- binder-badges -->\n<!-- /binder-badges -->\nmore\n")
+    assert build_site.binder_badge.configured(readme) is None
+    build_site.binder_badge.write(readme, build_site.binder_badge.badges("my-school/bn-course",
+                                                                         "release/1.0"))
+    assert build_site.binder_badge.configured(readme) == ("my-school/bn-course", "release/1.0")
+
+
+def test_the_execution_cache_is_named_for_the_code_the_notebooks_import(tmp_path):
+    """Does changing the course's helper code give the cache a new name (so notebooks run again)?"""
+    (tmp_path / "course_utils").mkdir()
+    (tmp_path / "course_utils" / "checks.py").write_text("A = 1\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    before = build_site.fingerprint(tmp_path)
+    assert build_site.fingerprint(tmp_path) == before
+    (tmp_path / "course_utils" / "checks.py").write_text("A = 2\n")
+    assert build_site.fingerprint(tmp_path) != before
