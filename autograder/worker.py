@@ -15,29 +15,48 @@ notebook time ends the run, and the test cells not reached score 0 with the reas
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
 import traceback
 from pathlib import Path
 
-from . import procs, sandbox
+from . import procs, safefiles, sandbox
 from .kernel import UNRESPONSIVE, KernelGone, KernelSession, TimeLimit
 from .replay import Replay, run_test_cell
 
 STARTUP_TIMEOUT = 120.0
 
 
-def _copy_folder(folder: str | None, workdir: Path) -> None:
-    """The student's folder without notebooks or hidden files: the kernel's working copy."""
-    if folder and Path(folder).is_dir():
-        shutil.copytree(folder, workdir, symlinks=True,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".*"))
-    else:
+def _skip_in_copy(name: str) -> bool:
+    return name.endswith(".ipynb") or name.startswith(".")
+
+
+def _copy_folder(job: dict, workdir: Path) -> str:
+    """The student's folder without notebooks or hidden files, the kernel's working copy
+    (regular files only, no link followed); returns a digest of what was copied."""
+    folder, root = job.get("folder"), job.get("root")
+    if not folder:
         workdir.mkdir()
+        return ""
+    return safefiles.copy_tree(Path(root or Path(folder).parent), Path(folder), workdir,
+                               _skip_in_copy)
+
+
+def submission_digest(steps: list[dict], files_digest: str) -> str:
+    """A digest of everything the kernel runs and reads of a submission: its code cells, in
+    order (line endings made ``\\n``), and the files copied for it. The hidden seeds depend on
+    it, so a changed submission draws new hidden inputs; the same bytes draw the same."""
+    h = hashlib.sha256(b"bn-from-scratch submission\0")
+    for step in steps:
+        if step["kind"] == "code":
+            code = step["source"].replace("\r\n", "\n").encode("utf-8", "surrogatepass")
+            h.update(f"{len(code)}:".encode() + code)
+    h.update(files_digest.encode())
+    return h.hexdigest()[:32]
 
 
 def _cell(step: dict, **fields) -> dict:
@@ -66,7 +85,12 @@ def grade_notebook(job: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="bn-grade-") as tmp:
         layout = sandbox.Layout(Path(tmp) / "work", Path(tmp) / "kernel",
                                 [Path(p) for p in settings.get("hide", [])])
-        _copy_folder(job.get("folder"), layout.workdir)
+        try:
+            files = _copy_folder(job, layout.workdir)
+        except safefiles.Unsafe as exc:  # changed since it was collected
+            return {"cells": [], "problem": exc.status, "notes": [str(exc)],
+                    "seconds": round(time.monotonic() - started, 2)}
+        job = {**job, "digest": submission_digest(job["cells"], files)}
         layout.kernel_dir.mkdir()
         connection = layout.kernel_dir / "connection.json"
         command = sandbox.kernel_command(layout, connection, settings, settings["sandbox"],
@@ -88,7 +112,6 @@ class _Run:
         self.settings = job["settings"]
         self.notebook_deadline = started + self.settings["notebook_timeout"]
         self.replay = Replay(session, self.settings["reference_dir"])
-        self.namespace: dict = {}  # the grader's names, shared by the notebook's test cells
         self.results: list[dict] = []
         self.notes: list[str] = []
         self.problem: str | None = None
@@ -148,8 +171,8 @@ class _Run:
     def _test(self, step, deadline, where, notebook_bound) -> str | None:
         """A test cell, judged here against the student's objects in the kernel."""
         job = self.job
-        label = f"{job['student']}/{job['assignment']}/{step.get('grade_id')}"
-        verdict = run_test_cell(self.replay, step["source"], self.namespace, job["imports"],
+        label = f"{job['student']}/{job['assignment']}/{step.get('grade_id')}/{job['digest']}"
+        verdict = run_test_cell(self.replay, step["source"], {}, job["imports"],
                                 deadline, bytes.fromhex(job["key"]), label)
         self.results.append(_cell(step, passed=verdict.passed, message=verdict.message,
                                   output=verdict.output,
