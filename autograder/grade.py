@@ -43,6 +43,8 @@ class Settings:
     memory_mb: int = 4096             # address space of a kernel and all it starts
     file_mb: int = 256                # largest file a kernel may write
     sandbox: bool | None = None       # None: when available; True: required; False: off
+    cpu_seconds: float | None = None  # CPU time of each kernel process (None: notebook_timeout)
+    grader_memory_mb: int = 4096      # address space of the grader process judging a notebook
 
 
 @dataclass
@@ -105,7 +107,12 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
 def limits(settings: Settings) -> dict:
     """The settings a notebook's grade can depend on (not the number of workers)."""
     return {"timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
-            "memory_mb": settings.memory_mb, "file_mb": settings.file_mb}
+            "memory_mb": settings.memory_mb, "file_mb": settings.file_mb,
+            "cpu_seconds": _cpu_seconds(settings), "grader_memory_mb": settings.grader_memory_mb}
+
+
+def _cpu_seconds(settings: Settings) -> float:
+    return float(settings.cpu_seconds or settings.notebook_timeout)
 
 
 def _failed(sub, status: str, notes: list[str]) -> results.Graded:
@@ -169,6 +176,8 @@ def _job(sub, prepared, settings: Settings, status, key: bytes, hide: list[Path]
         "settings": {
             "timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
             "memory_bytes": settings.memory_mb * 2**20, "file_bytes": settings.file_mb * 2**20,
+            "cpu_seconds": _cpu_seconds(settings),
+            "grader_memory_bytes": settings.grader_memory_mb * 2**20,
             "sandbox": status.enabled, "bwrap": status.bwrap,
             "hide": [str(p) for p in sandbox.sensitive_paths(*hide)],
             "reference_dir": sandbox.reference_dir()},

@@ -149,33 +149,37 @@ def metadata_problem(cell) -> str | None:
 def validate_metadata(nb, source) -> list[str]:
     """Give every cell of a submission the nbgrader metadata the source has for it (notes).
 
-    Invalid metadata is dropped (the cell stays, as an ordinary cell); a valid ``grade_id``
-    found in the source gets the source cell's metadata (its type and points); one the
-    source does not have keeps none, and a cell that claimed to be graded is noted.
+    Metadata that is not a dict, or whose ``grade_id`` is not a name, is dropped (the cell
+    stays, as an ordinary cell). A ``grade_id`` the source has (on a cell of the same type)
+    gets the source cell's metadata whole: its type and points, whatever the submission
+    said (a value that was not even of the right type is noted). One the source does not
+    have keeps none; a cell that claimed to be a test is noted.
     """
     by_id = {cells.grade_id(c): c for c in source.cells if cells.grade_id(c)}
     notes = []
     for i, cell in enumerate(nb.cells):
         problem = metadata_problem(cell)
-        if problem is not None:
+        m = cell.metadata.get("nbgrader")
+        usable = problem is None or (isinstance(m, dict) and isinstance(m.get("grade_id"), str)
+                                     and 0 < len(m["grade_id"]) <= MAX_GRADE_ID)
+        if not usable:
             cell["metadata"] = {k: v for k, v in cell.metadata.items()
                                 if k not in ("nbgrader", "_bn_invalid")}
             notes.append(f"cell {i + 1}: {problem}; its nbgrader metadata was ignored (the cell "
                          "ran as an ordinary cell, and the test cells came from the course)")
             continue
-        m = cell.metadata.get("nbgrader")
         if m is None:
             continue
         gid = m.get("grade_id")
         if gid in by_id and by_id[gid].cell_type == cell.cell_type:
+            if problem is not None:
+                notes.append(f"{gid}: {problem}; the course's metadata was used")
             cell.metadata["nbgrader"] = copy.deepcopy(by_id[gid].metadata["nbgrader"])
-        elif m.get("grade") or m.get("solution"):
-            if cells.is_autograded_test(cell) and cell.cell_type == "code":
-                notes.append(f"{gid or 'a cell'}: a cell marked as a test that is not one of "
-                             "the assignment's test cells ran as ordinary code")
-            cell.metadata.pop("nbgrader")
-        else:
-            cell.metadata.pop("nbgrader")
+            continue
+        if m.get("grade") is True and m.get("solution") is not True and cell.cell_type == "code":
+            notes.append(f"{gid or 'a cell'}: a cell marked as a test that is not one of "
+                         "the assignment's test cells ran as ordinary code")
+        cell.metadata.pop("nbgrader")
     return notes
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
+import signal
 import sys
 import tempfile
 import time
@@ -203,7 +205,26 @@ def _gone(session: KernelSession, exc) -> tuple[str, str]:
     """(problem, what happened) when the kernel is no longer there."""
     if session.stopped_reason == UNRESPONSIVE:
         return "time limit", UNRESPONSIVE
+    if session.limit_hit:
+        return "limit exceeded", session.limit_hit
     return "kernel died", "the kernel died"
+
+
+def _limit_memory(job: dict) -> int:
+    """The address space of this grading process (and the soft limit its kernel starts
+    with): what the kernel sends cannot grow the grader past it."""
+    limit = int(job.get("settings", {}).get("grader_memory_bytes") or 0)
+    if limit > 0 and sys.platform.startswith("linux"):
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY
+                                                else min(limit, hard), hard))
+    return limit
+
+
+def _memory_result(limit: int, how: str) -> dict:
+    why = (f"the grader's memory limit for one notebook ({limit // 2**20} MiB) was reached "
+           f"while judging it ({how})")
+    return {"cells": [], "problem": "limit exceeded", "notes": [why], "error": why}
 
 
 def _grade_in_a_fork(job: dict) -> dict:
@@ -216,8 +237,11 @@ def _grade_in_a_fork(job: dict) -> dict:
         code = 0
         try:
             procs.become_subreaper()  # not inherited across fork
+            limit = _limit_memory(job)
             try:
                 result = grade_notebook(job)
+            except MemoryError:
+                result = _memory_result(limit, "MemoryError")
             except Exception:  # a bug in the grader: say so
                 result = {"cells": [], "problem": "grader error", "notes": [],
                           "error": traceback.format_exc()[-4000:]}
@@ -230,12 +254,17 @@ def _grade_in_a_fork(job: dict) -> dict:
     os.close(write_end)
     with os.fdopen(read_end, encoding="utf-8") as answer:
         text = answer.read()
-    os.waitpid(pid, 0)
+    _, status = os.waitpid(pid, 0)
     procs.kill_all(procs.descendants(os.getpid()))
     procs.reap()
     try:
         return json.loads(text)
     except ValueError:
+        limit = int(job.get("settings", {}).get("grader_memory_bytes") or 0)
+        if os.WIFSIGNALED(status) and limit:  # e.g. an allocation refused inside libzmq
+            name = signal.Signals(os.WTERMSIG(status)).name
+            return _memory_result(limit, f"its grading process ended by {name}, as when an "
+                                  "allocation is refused")
         return {"cells": [], "problem": "grader error", "notes": [],
                 "error": "the grading process ended without an answer"}
 
