@@ -34,7 +34,7 @@ def text(value) -> str:
 
 def line(value) -> str:
     """``value`` as one line of text: :func:`text`, with newlines and tabs made spaces."""
-    return _LINE_BREAKS.sub(" ", _CONTROL.sub("?", str(value)))
+    return _CONTROL.sub("?", _LINE_BREAKS.sub(" ", str(value)))
 
 
 def csv_cell(value) -> str:
