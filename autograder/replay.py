@@ -59,6 +59,7 @@ MAX_TEXT = 10_000
 MAX_STDERR = 20_000
 MAX_FAKES = 20_000      # functions made to replay calls, kept for reuse
 MAX_WARNING_TEXT = 500
+MAX_CACHED_FILES = 200  # student file names kept in linecache (for the lines in messages)
 
 
 class ReplayError(RuntimeError):
@@ -182,16 +183,22 @@ def raise_where(exc: BaseException, where) -> None:
     """Raise ``exc`` from a frame that carries the student's file, line and code."""
     line = where.get("line") if isinstance(where, dict) else None
     if type(line) is int and 0 < line < 10**5:
-        filename = "<student code>" + str(where.get("file") or "")[-200:]
+        filename = str(where.get("file") or "<student code>")[:500]
+        if os.path.exists(filename):  # never stand in for one of the grader's own files
+            filename = f"<student code {filename}>"
         text = str(where.get("text") or "")[:500]
         lines = ["\n"] * (line - 1) + [text + "\n"]
+        if filename not in linecache.cache:
+            _cached.append(filename)
+            if len(_cached) > MAX_CACHED_FILES:
+                linecache.cache.pop(_cached.pop(0), None)
         linecache.cache[filename] = (len(text), None, lines, filename)
-        try:
-            code = compile("\n" * (line - 1) + "raise __exc__", filename, "exec")
-            exec(code, {"__exc__": exc})  # noqa: S102 - our own two-word program
-        finally:
-            linecache.cache.pop(filename, None)
+        code = compile("\n" * (line - 1) + "raise __exc__", filename, "exec")
+        exec(code, {"__exc__": exc})  # noqa: S102 - our own two-word program
     raise exc
+
+
+_cached: list[str] = []  # the student's file names put into linecache, oldest first
 
 
 def _warning_category(name) -> type:

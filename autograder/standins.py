@@ -73,9 +73,8 @@ __all__ = {names!r}
 for _name in __all__:
     if _name not in globals():
         globals()[_name] = _stand_in(__name__, _name)
-__getattr__ = _module_getattr(__name__)
-
 {submodules}
+__getattr__ = _module_getattr(__name__)  # last: `from . import m` above must find no name
 '''
 
 _MODULE = '''"""Stand-in for {module} while grading: nothing here computes anything."""
