@@ -76,6 +76,7 @@ class Cgroup:
     def make(cls, limit: int = MAX_TASKS) -> Cgroup | None:
         _counter[0] += 1
         for parent in _own_cgroup_dirs():
+            _remove_stale(parent)
             path = parent / f"bn-grade-{os.getpid()}-{_counter[0]}"
             try:
                 path.mkdir()
@@ -137,8 +138,22 @@ class Cgroup:
         _remove(self.path)
 
 
+def _remove_stale(parent: Path) -> None:
+    """Empty cgroups left by graders that were killed before they could remove theirs."""
+    try:
+        stale = [p for p in parent.glob("bn-grade-*-*")
+                 if not Path(f"/proc/{p.name.split('-')[2]}").exists()]
+    except OSError:
+        return
+    for path in stale:
+        try:
+            path.rmdir()
+        except OSError:
+            pass
+
+
 def _remove(path: Path) -> None:
-    for _ in range(20):
+    for _ in range(100):  # killed processes take a moment to leave the cgroup
         try:
             path.rmdir()
             return
