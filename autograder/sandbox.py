@@ -40,10 +40,12 @@ TMP_BYTES = 512 * 2**20
 MISSING_WITHOUT_SANDBOX = (
     "a submission runs with your user's rights: it can read solutions/ (the hidden tests), "
     "other students' submissions and any file you can read, write wherever you can (the "
-    "course files, the gradebook, the grading output), and reach the network")
+    "course files, the gradebook, the grading output), reach the network, and call the "
+    "course's reference unseen")
 KEPT_WITHOUT_SANDBOX = (
-    "still enforced: verdicts computed outside the student's kernel, per-cell and "
-    "per-notebook time limits, the memory limit, and no process left running (on Linux)")
+    "still enforced: verdicts computed outside the student's kernel, links never followed, "
+    "per-cell and per-notebook time limits, the memory and CPU-time limits, and no process "
+    "left running (on Linux)")
 
 
 @dataclass
