@@ -21,7 +21,7 @@ from autograder import demo, paths, report, sandbox
 from autograder.grade import Settings, grade
 
 A = demo.ASSIGNMENT
-READERS = ["reads-the-solutions", "copies-a-classmate", "network-call"]
+READERS = ["reads-the-solutions", "copies-a-classmate", "network-call", "reference-called-unseen"]
 SANDBOXED = sandbox.detect().enabled
 
 

@@ -478,6 +478,19 @@ def test_a_forged_describe_reply_adds_or_rebinds_nothing(kernel, extra):
         assert "batchnorm_forward raised TypeError" in verdict.message, verdict.message
 
 
+def test_the_grader_takes_bounded_messages_from_the_kernel(kernel):
+    """Is every channel capped at one 16 MiB message and a short queue?"""
+    import zmq
+
+    from autograder.kernel import MAX_MESSAGE, RECEIVE_QUEUE
+
+    session, _ = kernel
+    for channel in (session.client.iopub_channel, session.client.shell_channel,
+                    session.client.stdin_channel):
+        assert channel.socket.getsockopt(zmq.MAXMSGSIZE) == MAX_MESSAGE == 16 * 2**20
+        assert channel.socket.getsockopt(zmq.RCVHWM) == RECEIVE_QUEUE
+
+
 def test_test_cells_share_no_names(kernel):
     """Does a name one test cell defines stay out of the next cell's namespace?"""
     session, replay = kernel

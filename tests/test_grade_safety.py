@@ -393,3 +393,58 @@ def test_a_changed_submission_draws_other_hidden_seeds():
     assert worker.submission_digest(same, "files") == base
     assert worker.submission_digest(edited, "files") != base
     assert worker.submission_digest(steps, "other files") != base
+
+
+def test_a_folder_too_large_to_copy_is_a_row(tmp_path):
+    """More files than a kernel's copy may hold: 'too large', said why?"""
+    folder = tmp_path / "class" / "s" / A
+    _write(folder / f"{A}.ipynb")
+    for k in range(5):
+        (folder / f"data-{k}.txt").write_text("x")
+    problem = safefiles.problem_in_tree(tmp_path / "class", folder, limit_files=4)
+    assert problem.status == "too large" and "more than 4 files" in str(problem)
+    assert safefiles.problem_in_tree(tmp_path / "class", folder) is None
+
+
+def test_a_reply_decodes_into_a_bounded_number_of_values():
+    """Does one message of many small values stop at the limit instead of filling memory?"""
+    from autograder import wire
+
+    side = wire.Side("t", lambda info: info, lambda obj: None)
+    assert len(side.decode([0] * (wire.MAX_NODES - 1))) == wire.MAX_NODES - 1
+    with pytest.raises(wire.WireError, match="more than"):
+        side.decode([0] * wire.MAX_NODES)
+
+
+def test_what_a_test_cell_prints_is_kept_up_to_a_limit():
+    import io
+
+    from autograder import replay
+
+    out = io.StringIO()
+    capped = replay._Capped(out)
+    for _ in range(100):
+        capped.write("x" * 1000)
+    assert len(out.getvalue()) == replay.MAX_TEXT
+
+
+def test_the_sandboxed_kernel_limits_its_tasks_and_cpu_time(tmp_path):
+    """Does the kernel set RLIMIT_NPROC (sandbox) and RLIMIT_CPU from what the grader sends?"""
+    from autograder import grading_kernel, limits, sandbox
+
+    layout = sandbox.Layout(tmp_path / "w", tmp_path / "k", [])
+    layout.workdir.mkdir()
+    layout.kernel_dir.mkdir()
+    command = sandbox.kernel_command(layout, tmp_path / "c.json", {"cpu_seconds": 77}, True,
+                                     "bwrap")
+    argv = command.argv
+    env = {argv[i + 1]: argv[i + 2] for i, a in enumerate(argv) if a == "--setenv"}
+    assert env["GRADER_MAX_TASKS"] == str(limits.MAX_TASKS) and env["GRADER_CPU_SECONDS"] == "77"
+    probe = ("import resource, grading_kernel; grading_kernel.apply_limits(); "
+             "print(resource.getrlimit(resource.RLIMIT_NPROC)[0], "
+             "*resource.getrlimit(resource.RLIMIT_CPU))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=os.path.dirname(grading_kernel.__file__),
+                          env={**os.environ, "GRADER_MAX_TASKS": "512",
+                               "GRADER_CPU_SECONDS": "77"})
+    assert done.stdout.split() == ["512", "77", "82"], done.stderr
