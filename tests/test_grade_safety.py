@@ -448,3 +448,6 @@ def test_the_sandboxed_kernel_limits_its_tasks_and_cpu_time(tmp_path):
                           env={**os.environ, "GRADER_MAX_TASKS": "512",
                                "GRADER_CPU_SECONDS": "77"})
     assert done.stdout.split() == ["512", "77", "82"], done.stderr
+    loose = sandbox.kernel_command(layout, tmp_path / "c.json", {}, False, None)
+    assert loose.env["GRADER_MAX_TASKS_MORE"] == str(limits.MAX_TASKS)  # no sandbox: a loose bound
+    assert "GRADER_MAX_TASKS" not in loose.env and grading_kernel._user_tasks() > 0
