@@ -467,3 +467,41 @@ msgstr "더"
     assert declared_additions(first) == ["table"]
     assert declared_additions(second) == []  # an extracted comment declares nothing
     assert "adds:" in second.comment
+
+
+def _glossary_terminology_table() -> str:
+    """The table of GLOSSARY.md's section 'Terminology table (notebook 01 and contents)'."""
+    text = GLOSSARY.read_text(encoding="utf-8")
+    heading = next(line for line in text.split("\n")
+                   if line.startswith("## ") and TERMINOLOGY_HEADING in line)
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    first, last = table_blocks(section)[0]
+    return "\n".join(section.split("\n")[first:last + 1])
+
+
+def test_the_glossary_terminology_table_has_the_six_terms_and_says_where_jeonggyuhwa_clashes():
+    """Does the glossary's table give, with the English beside each, 표준화, 정규화, 규제, 일반화,
+    배치 정규화 and 내부 공변량 변화, and say where 정규화 is used for more than one idea?"""
+    table = _glossary_terminology_table()
+    assert added_table_problems(table) == []
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in table.split("\n")[2:]]
+    terms = {row[0].split(" (")[0]: row[1] for row in rows}
+    for korean, english in [("표준화", "standardization"), ("정규화", "normalization"),
+                            ("규제", "regularization"), ("일반화", "generalization"),
+                            ("배치 정규화", "batch normalization"),
+                            ("내부 공변량 변화", "internal covariate shift")]:
+        assert english in terms.get(korean, ""), (korean, terms)
+    clash = [row for row in rows if "정규화" in " ".join(row[2:]) and not row[0].endswith("정규화")]
+    assert {row[1].split(" (")[0] for row in clash} >= {"standardization", "regularization"}
+
+
+def test_notebook_01_carries_the_glossary_terminology_table_word_for_word():
+    """Does the cell of notebook 01 that introduces the three terms carry, declared, the
+    glossary's terminology table exactly (so the contents notebook can reuse it)?"""
+    declaring = [e for e in T.load(LANG, "01_standardization_vs_normalization")
+                 if "table" in declared_additions(e)]
+    assert len(declaring) == 1
+    entry = declaring[0]
+    assert all(word in entry.msgid for word in ("standardization", "normalization", "regularization"))
+    assert _glossary_terminology_table() in entry.msgstr
