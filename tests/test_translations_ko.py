@@ -4,14 +4,16 @@ For every catalogue present in ``translations/ko/``, each current entry (transla
 fuzzy, not obsolete) is compared with the English it translates: the same headings, list
 items, table rows, ``<details>`` folds and blank lines, the same ``$...$`` and ``$$...$$``
 math, code spans, fenced code, link targets, HTML tags and numbers, the same bold and
-italics, and no emphasis marker left unrendered. A notebook with a catalogue must have a
-current translation of every markdown cell, and its rendered Korean solution notebook must
+italics, and no emphasis marker left unrendered. A translation adds structure only where its
+entry declares it (a translator comment ``# adds: table``), and then exactly that. A notebook
+with a catalogue must have a current translation of every markdown cell, and its rendered Korean solution notebook must
 be valid nbformat whose code cells and nbgrader metadata are the English ones. Nothing is
 executed. The terms and rules are in ``translations/ko/GLOSSARY.md``.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 
@@ -52,6 +54,14 @@ TERMS = [
 ]
 #: renderings the glossary decided against
 AVOIDED = ["공변량 이동"]
+
+#: structure a translation may add to its English, when its PO entry declares it with a
+#: translator comment ``# adds: table`` (one line; ``# adds: table, table`` for two): a whole
+#: markdown table as a block of its own, such as the terminology table of notebook 01
+ADDITIONS = {"table"}
+ADDS = re.compile(r"^adds:(.*)$")
+GLOSSARY = FOLDER / "GLOSSARY.md"
+TERMINOLOGY_HEADING = "Terminology table (notebook 01 and contents)"
 
 _render = mistune.create_markdown(plugins=["table", "strikethrough"])
 
@@ -134,8 +144,101 @@ def structure(text: str) -> dict:
     }
 
 
-def differences(english: str, korean: str) -> list[str]:
-    """How ``korean`` fails to keep the structure of ``english`` (empty when it keeps it)."""
+def declared_additions(entry) -> list[str]:
+    """The structure a PO entry says its translation adds: its ``# adds: ...`` comment lines."""
+    found = []
+    for line in (entry.tcomment or "").splitlines():
+        match = ADDS.match(line.strip())
+        if match:
+            found += [word.strip() for word in match.group(1).split(",") if word.strip()]
+    return found
+
+
+def table_blocks(text: str) -> list[tuple[int, int]]:
+    """The first and last line numbers of each markdown table of ``text`` (not in fenced code)."""
+    lines = text.split("\n")
+    blocks, fence, i = [], None, 0
+    while i < len(lines):
+        stripped = lines[i].strip()
+        if fence:
+            fence = None if stripped.startswith(fence) else fence
+        elif stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif (stripped.startswith("|") and i + 1 < len(lines) and "|" in lines[i + 1]
+              and TABLE_SEPARATOR.match(lines[i + 1])):
+            last = i + 1
+            while last + 1 < len(lines) and lines[last + 1].lstrip().startswith("|"):
+                last += 1
+            blocks.append((i, last))
+            i = last + 1
+            continue
+        i += 1
+    return blocks
+
+
+def _without(text: str, blocks) -> str:
+    """``text`` without the given tables, each with the blank line that set it apart."""
+    lines = text.split("\n")
+    drop = set()
+    for first, last in blocks:
+        drop.update(range(first, last + 1))
+        if first > 0 and not lines[first - 1].strip():
+            drop.add(first - 1)
+        elif last + 1 < len(lines) and not lines[last + 1].strip():
+            drop.add(last + 1)
+    return "\n".join(line for n, line in enumerate(lines) if n not in drop)
+
+
+def added_table_problems(table: str) -> list[str]:
+    """How an added table fails to be one well-formed, rendered, Korean markdown table."""
+    found = []
+    shape = structure(table)
+    rows = [kind for kind in shape["skeleton"] if kind.startswith("table row")]
+    separator = [kind for kind in shape["skeleton"] if kind.startswith("table separator")]
+    if len(set(rows)) != 1 or len(separator) != 1 or not rows:
+        found.append(f"the added table's rows differ in length: {shape['skeleton']}")
+    elif separator[0].split()[-1].strip("|").count("|") + 1 != int(rows[0].split()[3]):
+        found.append(f"the added table's separator does not match its rows: {separator[0]}")
+    if "<table>" not in _rendered(table):
+        found.append("the added table does not render as a table")
+    if shape["unrendered *"] or shape["~"]:
+        found.append("the added table has an unrendered * or a ~")
+    if not HANGUL.search(table):
+        found.append("the added table has no Korean")
+    return found
+
+
+def differences(english: str, korean: str, adds=()) -> list[str]:
+    """How ``korean`` fails to keep the structure of ``english`` (empty when it keeps it).
+
+    ``adds`` is what the entry declares its translation adds (``declared_additions``): for
+    each ``"table"``, the Korean has one more table than the English, well formed, and
+    everything outside it keeps the English structure exactly.
+    """
+    unknown = sorted(set(adds) - ADDITIONS)
+    if unknown:
+        return [f"undeclarable addition {unknown}: an entry may declare only {sorted(ADDITIONS)}"]
+    added = list(adds).count("table")
+    if not added:
+        return _compared(english, korean)
+    tables = table_blocks(korean)
+    extra = len(tables) - len(table_blocks(english))
+    if extra != added:
+        return [f"the entry declares {added} added table(s); the Korean has {extra} more "
+                "table(s) than the English"]
+    lines = korean.split("\n")
+    best = None
+    for chosen in itertools.combinations(tables, added):
+        found = _compared(english, _without(korean, chosen))
+        for first, last in chosen:
+            found += added_table_problems("\n".join(lines[first:last + 1]))
+        if not found:
+            return []
+        best = found if best is None or len(found) < len(best) else best
+    return best
+
+
+def _compared(english: str, korean: str) -> list[str]:
     want, got = structure(english), structure(korean)
     found = []
     for key in want:
@@ -179,17 +282,27 @@ def _current_entries():
     for name in CATALOGUES:
         for entry in T.load(LANG, name):
             if not entry.obsolete and "fuzzy" not in entry.flags and entry.msgstr.strip():
-                yield pytest.param(entry.msgid, entry.msgstr, id=f"{name}:{entry.msgctxt}")
+                yield pytest.param(entry.msgid, entry.msgstr, declared_additions(entry),
+                                   id=f"{name}:{entry.msgctxt}")
 
 
-@pytest.mark.parametrize("english, korean", list(_current_entries()))
-def test_every_current_korean_entry_keeps_the_structure_of_its_english(english, korean):
-    """Does the Korean keep the English cell's markdown, math, code, links and numbers?"""
-    assert differences(english, korean) == []
+@pytest.mark.parametrize("english, korean, adds", list(_current_entries()))
+def test_every_current_korean_entry_keeps_the_structure_of_its_english(english, korean, adds):
+    """Does the Korean keep the English cell's markdown, math, code, links and numbers, adding
+    only the structure its entry declares?"""
+    assert differences(english, korean, adds) == []
 
 
-@pytest.mark.parametrize("english, korean", list(_current_entries()))
-def test_every_current_korean_entry_uses_the_glossary_terms(english, korean):
+@pytest.mark.parametrize("name", CATALOGUES)
+def test_an_addition_is_declared_in_a_translator_comment(name):
+    """Is every ``adds:`` a translator comment (``# adds: table``), the kind msgmerge and
+    translation tools keep, not an extracted comment (``#.``) that a template overwrites?"""
+    misplaced = [e.msgctxt for e in T.load(LANG, name) if "adds:" in (e.comment or "")]
+    assert misplaced == [], f"write `# adds: ...`, not `#. adds: ...`, in {misplaced}"
+
+
+@pytest.mark.parametrize("english, korean, adds", list(_current_entries()))
+def test_every_current_korean_entry_uses_the_glossary_terms(english, korean, adds):
     """Are standardization, regularization, generalization, ... the glossary's Korean terms?"""
     assert term_problems(english, korean) == []
 
@@ -292,3 +405,103 @@ def test_the_checker_wants_korean_and_the_glossary_terms():
     title = "Ioffe & Szegedy, *Reducing Internal Covariate Shift*."
     assert term_problems(title, "Ioffe & Szegedy, *Reducing Internal Covariate Shift*.") == []
     assert term_problems("internal covariate shift", "내부 공변량 이동") != []
+
+
+# Declared additions: a translation may add a table where its entry says so, and only there.
+TERMS_TABLE = """| 용어 | English | 뜻 |
+|---|---|---|
+| 표준화 | standardization | 평균 0, 표준편차 1로 만든다: $(x - \\mu)/\\sigma$ |
+| 규제 | regularization | 손실에 벌점을 더한다 |"""
+WITH_TABLE = KOREAN.replace("\n\n$$\n", "\n\n" + TERMS_TABLE + "\n\n$$\n", 1)
+
+
+def test_a_declared_table_passes_and_an_undeclared_one_fails():
+    """Does an added table pass only when its entry declares it (``# adds: table``)?"""
+    assert WITH_TABLE != KOREAN
+    assert differences(ENGLISH, WITH_TABLE, ["table"]) == []
+    undeclared = differences(ENGLISH, WITH_TABLE)
+    assert any(problem.startswith("skeleton") for problem in undeclared), undeclared
+    assert any(problem.startswith("inline math") for problem in undeclared), undeclared
+
+
+@pytest.mark.parametrize("korean, adds, expected", [
+    (KOREAN, ["table"], "the entry declares 1 added table(s); the Korean has 0 more"),
+    (WITH_TABLE, ["table", "table"], "the entry declares 2 added table(s); the Korean has 1 more"),
+    (WITH_TABLE, ["paragraph"], "undeclarable addition ['paragraph']"),
+    (WITH_TABLE.replace("| 규제 | regularization |", "| 규제 |"), ["table"], "the added table's rows"),
+    (WITH_TABLE.replace("|---|---|---|", "|---|---|"), ["table"], "the added table"),
+    (WITH_TABLE.replace("| 표준화 | standardization", "| standardization | standardization")
+     .replace("| 규제 |", "| regularization |").replace("| 용어 |", "| term |")
+     .replace("평균 0, 표준편차 1로 만든다", "mean 0, std 1").replace("손실에 벌점을 더한다", "a penalty")
+     .replace("| 뜻 |", "| meaning |"), ["table"], "the added table has no Korean"),
+    (WITH_TABLE.replace("약 12자리.", "약 12자리.\n\n덧붙인 문단."), ["table"], "skeleton"),
+    (WITH_TABLE.replace("`dout`을", "`d_out`을"), ["table"], "code spans"),
+])
+def test_a_declaration_allows_exactly_the_table_it_declares(korean, adds, expected):
+    """Does a declaration fail when the table is missing or malformed, when it names another
+    kind of structure, or when the translation changes anything outside the table?"""
+    found = differences(ENGLISH, korean, adds)
+    assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_a_declaration_is_read_from_the_translator_comment_of_a_po_entry():
+    """Is ``# adds: table`` read from a catalogue as written, and an unrelated comment ignored?"""
+    import polib
+
+    po = polib.pofile('''
+msgid ""
+msgstr "Content-Type: text/plain; charset=UTF-8\\n"
+
+# adds: table
+# a note for the next translator
+msgctxt "c1"
+msgid "text"
+msgstr "글"
+
+#. adds: table
+msgctxt "c2"
+msgid "more"
+msgstr "더"
+''')
+    first, second = list(po)
+    assert declared_additions(first) == ["table"]
+    assert declared_additions(second) == []  # an extracted comment declares nothing
+    assert "adds:" in second.comment
+
+
+def _glossary_terminology_table() -> str:
+    """The table of GLOSSARY.md's section 'Terminology table (notebook 01 and contents)'."""
+    text = GLOSSARY.read_text(encoding="utf-8")
+    heading = next(line for line in text.split("\n")
+                   if line.startswith("## ") and TERMINOLOGY_HEADING in line)
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    first, last = table_blocks(section)[0]
+    return "\n".join(section.split("\n")[first:last + 1])
+
+
+def test_the_glossary_terminology_table_has_the_six_terms_and_says_where_jeonggyuhwa_clashes():
+    """Does the glossary's table give, with the English beside each, 표준화, 정규화, 규제, 일반화,
+    배치 정규화 and 내부 공변량 변화, and say where 정규화 is used for more than one idea?"""
+    table = _glossary_terminology_table()
+    assert added_table_problems(table) == []
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in table.split("\n")[2:]]
+    terms = {row[0].split(" (")[0]: row[1] for row in rows}
+    for korean, english in [("표준화", "standardization"), ("정규화", "normalization"),
+                            ("규제", "regularization"), ("일반화", "generalization"),
+                            ("배치 정규화", "batch normalization"),
+                            ("내부 공변량 변화", "internal covariate shift")]:
+        assert english in terms.get(korean, ""), (korean, terms)
+    clash = [row for row in rows if "정규화" in " ".join(row[2:]) and not row[0].endswith("정규화")]
+    assert {row[1].split(" (")[0] for row in clash} >= {"standardization", "regularization"}
+
+
+def test_notebook_01_carries_the_glossary_terminology_table_word_for_word():
+    """Does the cell of notebook 01 that introduces the three terms carry, declared, the
+    glossary's terminology table exactly (so the contents notebook can reuse it)?"""
+    declaring = [e for e in T.load(LANG, "01_standardization_vs_normalization")
+                 if "table" in declared_additions(e)]
+    assert len(declaring) == 1
+    entry = declaring[0]
+    assert all(word in entry.msgid for word in ("standardization", "normalization", "regularization"))
+    assert _glossary_terminology_table() in entry.msgstr
