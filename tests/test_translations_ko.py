@@ -227,9 +227,11 @@ def missing_numbers(english: Numbers, korean: Numbers) -> list[str]:
     """The numbers of ``english`` that ``korean`` does not keep (empty when it keeps them all).
 
     A number without a scale must be in the Korean as it is written. A number with one
-    ("13.3 million") is kept by a Korean number of the same value written with 만 and 억
-    ("1,330만") or in full with digit grouping ("13,300,000"), or by its own digits ("13.3").
-    Each Korean number keeps one English number: the 300 of "300만" is not also a "300".
+    ("13.3 million") is kept only by a Korean number of the same value: written with 만 and
+    억 ("1,330만"), in full with digit grouping ("13,300,000"), or as the English writes it
+    ("13.3M"). Its digits alone do not keep it ("13.3백만", or a 3 elsewhere for "3 million"
+    written "30만"). Each Korean number keeps one English number: the 300 of "300만" is not
+    also a "300".
     """
     pool = Counter(korean.literal)
     for _, _, digits in korean.scaled:
@@ -247,9 +249,6 @@ def missing_numbers(english: Numbers, korean: Numbers) -> list[str]:
     missing = list((need - pool).elements())
     spare = +(pool - need)
     for text, value, digits in pending:
-        if Counter(digits) <= spare:
-            spare -= Counter(digits)
-            continue
         full = next((n for n in spare if FULL_GROUPED.fullmatch(n)
                      and Fraction(n.replace(",", "")) == value), None)
         if full is None:
@@ -404,7 +403,7 @@ def test_the_checker_wants_korean_and_the_glossary_terms():
     ("1.25 billion images, 2 billion pixels.", "이미지 12억 5,000만 장, 픽셀 20억 개."),
     ("20k examples and 5 thousand steps.", "샘플 2만 개와 5,000스텝."),
     ("3 million and 300 steps.", "300만 번과 300스텝."),
-    ("13.3 million steps.", "13.3백만 스텝."),  # the English digits as they are still do
+    ("1.25 billion images, 13.3M steps.", "이미지 12.5억 장, 13.3M 스텝."),
 ])
 def test_a_scaled_english_number_may_be_written_with_korean_units(english, korean):
     """Do 1,330만 for "13.3 million", 12억 5,000만 for "1.25 billion" and 2만 for "20k" pass?"""
@@ -420,6 +419,8 @@ def test_a_scaled_english_number_may_be_written_with_korean_units(english, korea
     ("3 million steps, 3 million examples.", "300만 스텝, 샘플도 그만큼."),  # one 300만 for two
     ("3 million examples, 300 steps.", "샘플 300만 개, 스텝 몇 번."),  # 300만 is not also 300
     ("20k more examples.", "샘플을 2만큼 더."),  # 2만큼 ("as much as 2") is not 2만
+    ("13.3 million steps.", "13.3백만 스텝."),  # the digits alone: not the Korean way
+    ("3 million examples, three layers.", "샘플 30만 개, 층 3개."),  # a 3 elsewhere is no 3 million
 ])
 def test_a_korean_number_of_another_value_fails(english, korean):
     """Does a Korean number whose value differs from the English one, or that is not written
