@@ -4,9 +4,12 @@ For every catalogue present in ``translations/ko/``, each current entry (transla
 fuzzy, not obsolete) is compared with the English it translates: the same headings, list
 items, table rows, ``<details>`` folds and blank lines, the same ``$...$`` and ``$$...$$``
 math, code spans, fenced code, link targets, HTML tags and numbers, the same bold and
-italics, and no emphasis marker left unrendered. A translation adds structure only where its
-entry declares it (a translator comment ``# adds: table``), and then exactly that. A notebook
-with a catalogue must have a current translation of every markdown cell, and its rendered Korean solution notebook must
+italics, and no emphasis marker left unrendered. Numbers are kept as written, with one
+exception: an English number with a scale word or suffix ("13.3 million", "31.0M", "5k")
+may be written with Korean units ("1,330만", "3,100만", "5,000"), and then its value must be
+the same. A translation adds structure only where its entry declares it (a translator comment
+``# adds: table``), and then exactly that. A notebook with a catalogue must have a current
+translation of every markdown cell, and its rendered Korean solution notebook must
 be valid nbformat whose code cells and nbgrader metadata are the English ones. Nothing is
 executed. The terms and rules are in ``translations/ko/GLOSSARY.md``.
 """
@@ -16,6 +19,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
+from fractions import Fraction
+from typing import NamedTuple
 
 import mistune
 import nbformat
@@ -38,6 +43,18 @@ URL = re.compile(r"https?://[^\s)>\]]+")
 TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>")
 HREF = re.compile(r"\b(?:href|src)\s*=\s*\"([^\"]*)\"")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+#: an English number with a scale word or suffix: "13.3 million", "31.0M", "5k", "2 billion"
+SCALED = re.compile(r"(?<![\w.,])(\d+(?:,\d{3})*(?:\.\d+)?)"
+                    r"(?:[ \u00a0]+(?i:(thousand|million|billion))\b|([kKMB])\b)")
+SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "k": 10**3, "m": 10**6,
+          "b": 10**9}
+#: digits as Korean writes them before 만 and 억: grouped by three with commas ("1,330")
+GROUPED = r"\d{1,3}(?:,\d{3})*(?:\.\d+)?"
+#: a value written with Korean units: "1,330만", "12억", "1억 3,300만" (not 만큼, "as much as")
+KOREAN_UNITS = re.compile(rf"(?<![\d.,])(?:({GROUPED})\s?억(?:\s?({GROUPED})\s?만(?!큼))?"
+                          rf"|({GROUPED})\s?만(?!큼))")
+#: a number written out in full with digit grouping: "5,000", "3,000,000"
+FULL_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 HEADING = re.compile(r"^(#{1,6})\s")
 LIST_ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s")
 TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -136,7 +153,7 @@ def structure(text: str) -> dict:
         "code spans": sorted(code),
         "link targets": sorted(links),
         "html tags": sorted(f"<{s}{n.lower()}>" for s, n in TAG.findall(rest)),
-        "numbers": sorted(NUMBER.findall(prose)),
+        "numbers": numbers(prose),
         "bold": shown.count("<strong>"),
         "italics": shown.count("<em>"),
         "unrendered *": TAG.sub("", shown).count("*"),
@@ -243,7 +260,7 @@ def _compared(english: str, korean: str) -> list[str]:
     found = []
     for key in want:
         if key == "numbers":  # every number of the English is kept; Korean may add a 0 for "zero"
-            missing = list((Counter(want[key]) - Counter(got[key])).elements())
+            missing = missing_numbers(want[key], got[key])
             if missing:
                 found.append(f"numbers differ: missing {missing}")
         elif want[key] != got[key]:
@@ -258,6 +275,90 @@ def _compared(english: str, korean: str) -> list[str]:
     if re.search(r"[A-Za-z]{3}", structure_prose(english)) and not HANGUL.search(korean):
         found.append("no Korean in the translation")
     return found
+
+
+class Numbers(NamedTuple):
+    """The numbers of a cell's prose: those written as they are, and those with a scale.
+
+    ``scaled`` holds each number written with a scale word or suffix ("13.3 million",
+    "31.0M") or with Korean units ("1,330만", "1억 3,300만"): what is written, its value,
+    and the digits in it.
+    """
+
+    literal: tuple[str, ...]
+    scaled: tuple[tuple[str, Fraction, tuple[str, ...]], ...]
+
+
+def _korean_value(match) -> Fraction:
+    eok, man_after_eok, man = match.groups()
+    coefficient = man_after_eok if eok else man
+    value = Fraction(eok.replace(",", "")) * 10**8 if eok else Fraction(0)
+    if coefficient:
+        value += Fraction(coefficient.replace(",", "")) * 10**4
+    return value
+
+
+def _korean_coefficients_ok(match) -> bool:
+    """Korean counts 만 from 1 to 9,999: "13,300만" is not how a value is written (1억 3,300만)."""
+    eok, man_after_eok, man = match.groups()
+    coefficient = man_after_eok if eok else man
+    return coefficient is None or Fraction(coefficient.replace(",", "")) < 10**4
+
+
+def numbers(prose: str) -> Numbers:
+    """The numbers of ``prose`` (text without math, code, links or tags)."""
+    scaled = []
+
+    def korean(match):
+        if not _korean_coefficients_ok(match):
+            return match.group(0)
+        text = match.group(0)
+        scaled.append((text, _korean_value(match), tuple(NUMBER.findall(text))))
+        return " "
+
+    def english(match):
+        digits, word, suffix = match.groups()
+        value = Fraction(digits.replace(",", "")) * SCALES[(word or suffix).lower()]
+        scaled.append((match.group(0), value, (digits,)))
+        return " "
+
+    rest = SCALED.sub(english, KOREAN_UNITS.sub(korean, prose))
+    return Numbers(tuple(sorted(NUMBER.findall(rest))), tuple(scaled))
+
+
+def missing_numbers(english: Numbers, korean: Numbers) -> list[str]:
+    """The numbers of ``english`` that ``korean`` does not keep (empty when it keeps them all).
+
+    A number without a scale must be in the Korean as it is written. A number with one
+    ("13.3 million") is kept only by a Korean number of the same value: written with 만 and
+    억 ("1,330만"), in full with digit grouping ("13,300,000"), or as the English writes it
+    ("13.3M"). Its digits alone do not keep it ("13.3백만", or a 3 elsewhere for "3 million"
+    written "30만"). Each Korean number keeps one English number: the 300 of "300만" is not
+    also a "300".
+    """
+    pool = Counter(korean.literal)
+    for _, _, digits in korean.scaled:
+        pool.update(digits)
+    unused = list(korean.scaled)
+    pending = []
+    for text, value, digits in english.scaled:
+        same = next((item for item in unused if item[1] == value), None)
+        if same is None:
+            pending.append((text, value, digits))
+        else:
+            unused.remove(same)
+            pool.subtract(same[2])
+    need = Counter(english.literal)
+    missing = list((need - pool).elements())
+    spare = +(pool - need)
+    for text, value, digits in pending:
+        full = next((n for n in spare if FULL_GROUPED.fullmatch(n)
+                     and Fraction(n.replace(",", "")) == value), None)
+        if full is None:
+            missing.append(text)
+        else:
+            spare -= Counter([full])
+    return missing
 
 
 def structure_prose(text: str) -> str:
@@ -505,3 +606,36 @@ def test_notebook_01_carries_the_glossary_terminology_table_word_for_word():
     entry = declaring[0]
     assert all(word in entry.msgid for word in ("standardization", "normalization", "regularization"))
     assert _glossary_terminology_table() in entry.msgstr
+
+
+# Numbers with a scale: the Korean may write the same value with 만 and 억.
+@pytest.mark.parametrize("english, korean", [
+    ("2.1 million steps against 31.0 million.", "210만 스텝 대 3,100만 스텝."),
+    ("BN alone took 13.3M vs 31.0M steps.", "BN만 더하면 1,330만 대 3,100만 스텝이었다."),
+    ("50,000 steps of 60 examples: 3 million examples.", "샘플 60개짜리 스텝 50,000번: 샘플 300만 개."),
+    ("1.25 billion images, 2 billion pixels.", "이미지 12억 5,000만 장, 픽셀 20억 개."),
+    ("20k examples and 5 thousand steps.", "샘플 2만 개와 5,000스텝."),
+    ("3 million and 300 steps.", "300만 번과 300스텝."),
+    ("1.25 billion images, 13.3M steps.", "이미지 12.5억 장, 13.3M 스텝."),
+])
+def test_a_scaled_english_number_may_be_written_with_korean_units(english, korean):
+    """Do 1,330만 for "13.3 million", 12억 5,000만 for "1.25 billion" and 2만 for "20k" pass?"""
+    assert differences(english, korean) == []
+
+
+@pytest.mark.parametrize("english, korean", [
+    ("2.1 million steps against 31.0 million.", "210만 스텝 대 3,300만 스텝."),  # wrong value
+    ("BN alone took 13.3M vs 31.0M steps.", "BN만 더하면 133만 대 3,100만 스텝이었다."),  # off by 10
+    ("13.3 million steps.", "1330만 스텝."),  # digits not grouped
+    ("1.25 billion images.", "이미지 12,500만 장."),  # 만 counts to 9,999: 12억 5,000만
+    ("20,000 batches.", "배치 2만 개."),  # no scale in the English: the number as it is
+    ("3 million steps, 3 million examples.", "300만 스텝, 샘플도 그만큼."),  # one 300만 for two
+    ("3 million examples, 300 steps.", "샘플 300만 개, 스텝 몇 번."),  # 300만 is not also 300
+    ("20k more examples.", "샘플을 2만큼 더."),  # 2만큼 ("as much as 2") is not 2만
+    ("13.3 million steps.", "13.3백만 스텝."),  # the digits alone: not the Korean way
+    ("3 million examples, three layers.", "샘플 30만 개, 층 3개."),  # a 3 elsewhere is no 3 million
+])
+def test_a_korean_number_of_another_value_fails(english, korean):
+    """Does a Korean number whose value differs from the English one, or that is not written
+    the Korean way, fail?"""
+    assert any(problem.startswith("numbers differ") for problem in differences(english, korean))
