@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="seconds per cell (default 300; demo class: 20)")
     grd.add_argument("--notebook-timeout", type=float, default=None,
                      help="seconds per notebook, kernel start included (default 1800)")
+    grd.add_argument("--all", dest="every_cell", action="store_true",
+                     help="run every cell of every notebook, figures and training runs too "
+                          "(default: a selective run first, kept only at full marks; "
+                          "otherwise the notebook is graded again with every cell)")
     grd.add_argument("--memory", type=int, default=4096, metavar="MB",
                      help="memory (address space) per kernel in MiB (default 4096)")
     grd.add_argument("--shard", metavar="K/N", default=None,
@@ -92,7 +96,7 @@ def _grade(args, err) -> int:
     if args.shard is not None and demo:
         raise ValueError("--shard needs SUBMISSIONS_DIR (the demo class is graded whole)")
     shard = parse(args.shard) if args.shard is not None else None
-    settings = Settings(memory_mb=args.memory, sandbox=args.sandbox)
+    settings = Settings(memory_mb=args.memory, sandbox=args.sandbox, every_cell=args.every_cell)
     if args.workers:
         settings.workers = args.workers
     settings.timeout = args.timeout or (20.0 if demo else settings.timeout)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collect as collecting
-from . import keys, paths, pool, prepare, report, results, sandbox, shards
+from . import keys, paths, pool, prepare, report, results, sandbox, selection, shards
 
 DEMO_CLASS = paths.CONFIG_DIR / "demo_class"
 DEMO_EXPECTED = paths.CONFIG_DIR / "demo_expected_grades.csv"
@@ -43,6 +43,7 @@ class Settings:
     memory_mb: int = 4096             # address space of a kernel and all it starts
     file_mb: int = 256                # largest file a kernel may write
     sandbox: bool | None = None       # None: when available; True: required; False: off
+    every_cell: bool = False          # True (--all): no selective runs (see selection)
 
 
 @dataclass
@@ -105,13 +106,15 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
 def limits(settings: Settings) -> dict:
     """The settings a notebook's grade can depend on (not the number of workers)."""
     return {"timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
-            "memory_mb": settings.memory_mb, "file_mb": settings.file_mb}
+            "memory_mb": settings.memory_mb, "file_mb": settings.file_mb,
+            "every_cell": settings.every_cell}
 
 
 def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], log):
     """Prepare and run every submission: (the Graded, worker results by key, workers)."""
     graded: list[results.Graded] = []
     jobs, pending = [], []
+    runs = selection.Runs(settings.every_cell)
     for sub in found:
         if sub.reason:
             graded.append(results.Graded(report.Row(sub.student, sub.assignment,
@@ -124,20 +127,23 @@ def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], 
                 sub.student, sub.assignment, status="malformed notebook",
                 notes=list(sub.notes) + [str(exc)])))
             continue
-        jobs.append(_job(sub, prepared, settings, status, key, hide))
+        jobs.append(runs.first(_job(sub, prepared, settings, status, key, hide), prepared,
+                               sub.assignment))
         pending.append((sub, prepared))
 
     def progress(job, result):
         tests = [c for c in result.get("cells", []) if c["kind"] == "test"]
         log(f"  {job['student']}/{job['assignment']}: {sum(c['points'] for c in tests):g} / "
             f"{sum(c['max_points'] for c in tests):g} "
-            f"({result.get('problem') or 'graded'}, {result.get('seconds', 0):.1f} s)")
+            f"({result.get('problem') or 'graded'}, {result.get('seconds', 0):.1f} s"
+            f"{selection.describe(result)})")
 
     workers = min(settings.workers, max(1, len(jobs)))
     if jobs:
         log(f"grading {len(jobs)} notebooks with {workers} worker(s)")
     by_key = {}
-    for (sub, prepared), result in zip(pending, pool.run_all(jobs, settings.workers, progress)):
+    for (sub, prepared), result in zip(pending, pool.run_all(jobs, settings.workers, progress,
+                                                             runs.then)):
         graded.append(results.Graded.of(sub, prepared, result))
         by_key[(sub.student, sub.assignment)] = result
     return graded, by_key, workers
