@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collect as collecting
-from . import keys, paths, pool, prepare, report, results, sandbox, selection, shards
+from . import keys, paths, pool, prepare, prestart, report, results, sandbox, selection, shards
 
 DEMO_CLASS = paths.CONFIG_DIR / "demo_class"
 DEMO_EXPECTED = paths.CONFIG_DIR / "demo_expected_grades.csv"
@@ -138,6 +138,9 @@ def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], 
             f"({result.get('problem') or 'graded'}, {result.get('seconds', 0):.1f} s"
             f"{selection.describe(result)})")
 
+    # one assignment after another: a kernel started ahead fits the next job (prestart)
+    order = sorted(range(len(jobs)), key=lambda k: (jobs[k]["assignment"], jobs[k]["student"]))
+    jobs, pending = [jobs[k] for k in order], [pending[k] for k in order]
     workers = min(settings.workers, max(1, len(jobs)))
     if jobs:
         log(f"grading {len(jobs)} notebooks with {workers} worker(s)")
@@ -153,6 +156,7 @@ def _job(sub, prepared, settings: Settings, status, key: bytes, hide: list[Path]
     return {
         "student": sub.student, "assignment": sub.assignment, "cells": prepared.cells,
         "imports": prepared.imports, "folder": str(sub.folder), "key": key.hex(),
+        "preload": list(prestart.modules(sub.assignment)),
         "settings": {
             "timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
             "memory_bytes": settings.memory_mb * 2**20, "file_bytes": settings.file_mb * 2**20,

@@ -70,12 +70,19 @@ class KernelSession:
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self, timeout: float) -> None:
+        self.launch()
+        self.connect(timeout)
+
+    def launch(self) -> None:
+        """Start the kernel's process (``connect`` then waits until it answers)."""
         ip = str(self.connection_file.parent / "ipc")
         write_connection_file(str(self.connection_file), ip=ip, transport="ipc")
         self.proc = subprocess.Popen(self.command.argv, env=self.command.env,
                                      cwd=self.command.cwd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
+
+    def connect(self, timeout: float) -> None:
         client = BlockingKernelClient(connection_file=str(self.connection_file))
         client.load_connection_file()
         # a message larger than this from the kernel drops the connection instead of the

@@ -24,7 +24,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import procs, sandbox
+from . import prestart, procs, sandbox
 from .kernel import UNRESPONSIVE, KernelGone, KernelSession, TimeLimit
 from .replay import Replay, run_test_cell
 
@@ -34,10 +34,10 @@ STARTUP_TIMEOUT = 120.0
 def _copy_folder(folder: str | None, workdir: Path) -> None:
     """The student's folder without notebooks or hidden files: the kernel's working copy."""
     if folder and Path(folder).is_dir():
-        shutil.copytree(folder, workdir, symlinks=True,
+        shutil.copytree(folder, workdir, symlinks=True, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("*.ipynb", ".*"))
     else:
-        workdir.mkdir()
+        workdir.mkdir(exist_ok=True)
 
 
 def _cell(step: dict, **fields) -> dict:
@@ -59,25 +59,34 @@ def _leftovers(kernel_pid: int | None) -> list[int]:
     return out
 
 
-def grade_notebook(job: dict) -> dict:
-    """Run one prepared notebook (a job from ``grade``) and judge its test cells."""
+def grade_notebook(job: dict, spare: prestart.Spare | None = None) -> dict:
+    """Run one prepared notebook (a job from ``grade``) and judge its test cells
+    (``spare``: a kernel the worker started ahead for it, see ``prestart``)."""
     settings = job["settings"]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bn-grade-") as tmp:
-        layout = sandbox.Layout(Path(tmp) / "work", Path(tmp) / "kernel",
-                                [Path(p) for p in settings.get("hide", [])])
-        _copy_folder(job.get("folder"), layout.workdir)
-        layout.kernel_dir.mkdir()
-        connection = layout.kernel_dir / "connection.json"
-        command = sandbox.kernel_command(layout, connection, settings, settings["sandbox"],
-                                         settings.get("bwrap"))
-        run = _Run(job, KernelSession(command, connection), started)
+        session = None
+        if spare is not None:  # its folder gets the student's files; None if it failed
+            _copy_folder(job.get("folder"), spare.layout.workdir)
+            session = spare.connected(min(STARTUP_TIMEOUT, settings["notebook_timeout"]))
+        if session is None:
+            layout = sandbox.Layout(Path(tmp) / "work", Path(tmp) / "kernel",
+                                    [Path(p) for p in settings.get("hide", [])])
+            _copy_folder(job.get("folder"), layout.workdir)
+            layout.kernel_dir.mkdir()
+            connection = layout.kernel_dir / "connection.json"
+            command = sandbox.kernel_command(layout, connection, settings, settings["sandbox"],
+                                             settings.get("bwrap"))
+            command.argv += prestart.preload_argv(job.get("preload", ()))
+            session = KernelSession(command, connection)
+        run = _Run(job, session, started)
         try:
             run.all_cells()
         finally:
             run.finish()
     return {"cells": run.results, "problem": run.problem, "notes": run.notes,
-            "seconds": round(time.monotonic() - started, 2)}
+            "seconds": round(time.monotonic() - started, 2),
+            "started_ahead": isinstance(session, prestart.AdoptedSession)}
 
 
 class _Run:
@@ -183,7 +192,7 @@ def _gone(session: KernelSession, exc) -> tuple[str, str]:
     return "kernel died", "the kernel died"
 
 
-def _grade_in_a_fork(job: dict) -> dict:
+def _grade_in_a_fork(job: dict, spare: prestart.Spare | None = None, keep=set) -> dict:
     """Grade one notebook in a fork of this worker, so that nothing of one student's grading
     (the checks' module state, caches) can reach the next student's."""
     read_end, write_end = os.pipe()
@@ -194,7 +203,7 @@ def _grade_in_a_fork(job: dict) -> dict:
         try:
             procs.become_subreaper()  # not inherited across fork
             try:
-                result = grade_notebook(job)
+                result = grade_notebook(job, spare)
             except Exception:  # a bug in the grader: say so
                 result = {"cells": [], "problem": "grader error", "notes": [],
                           "error": traceback.format_exc()[-4000:]}
@@ -208,7 +217,8 @@ def _grade_in_a_fork(job: dict) -> dict:
     with os.fdopen(read_end, encoding="utf-8") as answer:
         text = answer.read()
     os.waitpid(pid, 0)
-    procs.kill_all(procs.descendants(os.getpid()))
+    spared = keep()  # the kernel started ahead for the next notebook
+    procs.kill_all(p for p in procs.descendants(os.getpid()) if p not in spared)
     procs.reap()
     try:
         return json.loads(text)
@@ -229,10 +239,17 @@ def main() -> int:
     except ImportError:
         pass
 
+    spares = prestart.Spares()
     for line in sys.stdin:
         if line.strip():
-            protocol.write(json.dumps(_grade_in_a_fork(json.loads(line))) + "\n")
+            job = json.loads(line)
+            spare = spares.take(job)  # started ahead for this job; the next one starts now
+            result = _grade_in_a_fork(job, spare, spares.keep)
+            if spare is not None:
+                spare.stop()
+            protocol.write(json.dumps(result) + "\n")
             protocol.flush()
+    spares.close()
     return 0
 
 
