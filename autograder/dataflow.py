@@ -24,6 +24,7 @@ What it cannot see is a cell that changes an object in place (``model.eval()``,
 from __future__ import annotations
 
 import ast
+import functools
 import symtable
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ class Names:
     late: frozenset[str] = frozenset()  # the globals its functions read (when called)
 
 
+@functools.lru_cache(maxsize=4096)  # the course's cells come back in every submission
 def names(source: str) -> Names:
     """The globals one cell binds and reads (``opaque`` when that cannot be known)."""
     if _has_magic(source):
@@ -116,13 +118,21 @@ def needed(nb, must: list[bool] | None = None) -> list[bool] | None:
         infos.append(info)
         flags.append(bool(cells.meta(cell).get("grade") or cells.meta(cell).get("solution")
                           or (must is not None and must[i])))
+    return walk(infos, flags)
+
+
+def walk(infos: list[Names | None], flags: list[bool]) -> list[bool]:
+    """``flags`` (the units that run whatever) grown by every unit a running one depends on,
+    in order; ``infos[i]`` None: not code. The rules of ``needed``, for any list of units
+    (``grade`` splits the course's cells into statements)."""
+    flags = list(flags)
     grown = True
-    while grown:  # until no cell is added: a cell added reads names of its own
+    while grown:  # until no unit is added: a unit added reads names of its own
         grown = False
         last = max((i for i, f in enumerate(flags) if f), default=-1)
         late = set().union(*(infos[i].late for i, f in enumerate(flags) if f))
         wanted: set[str] = set()
-        for i in range(len(nb.cells) - 1, -1, -1):
+        for i in range(len(infos) - 1, -1, -1):
             info = infos[i]
             if info is None:
                 continue

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collect as collecting
-from . import keys, paths, pool, prepare, prestart, report, results, sandbox, selection, shards
+from . import keys, paths, pool, prepare, report, results, sandbox, selection, shards
 
 DEMO_CLASS = paths.CONFIG_DIR / "demo_class"
 DEMO_EXPECTED = paths.CONFIG_DIR / "demo_expected_grades.csv"
@@ -156,7 +156,6 @@ def _job(sub, prepared, settings: Settings, status, key: bytes, hide: list[Path]
     return {
         "student": sub.student, "assignment": sub.assignment, "cells": prepared.cells,
         "imports": prepared.imports, "folder": str(sub.folder), "key": key.hex(),
-        "preload": list(prestart.modules(sub.assignment)),
         "settings": {
             "timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
             "memory_bytes": settings.memory_mb * 2**20, "file_bytes": settings.file_mb * 2**20,

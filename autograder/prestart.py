@@ -4,11 +4,11 @@ Starting a grading kernel and importing what a notebook uses costs 3 to 6 s (tor
 it), every notebook. Two things take that off the critical path, and neither lets anything
 of one student's kernel reach another's:
 
-- **preload**: every grading kernel imports the trusted modules its notebook's first code
-  cell imports (numpy, matplotlib, torch, the course's modules) as it starts, before any
-  student code runs, binding no name (``preload_argv``). The notebook's own import cell
-  then finds them loaded. Every kernel does this, started ahead or not, so a notebook's
-  kernel is the same either way.
+- **preload**: every grading kernel imports the trusted modules its first cell imports
+  (numpy, matplotlib, torch, the course's modules) as it starts, before any student code
+  runs, binding no name (``preload``, ``preload_argv``), when that cell is the course's own.
+  The cell then finds them loaded. Every kernel does this, started ahead or not, so a
+  notebook's kernel is the same either way.
 - **start ahead** (sandboxed only): while a worker grades one notebook, the kernel for its
   next one is started, in a sandbox of its own with an empty ``/submission``, and preloads
   (:class:`Spares`). The next job copies its student's folder in and connects. Each spare
@@ -31,9 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
-from . import paths, procs, sandbox
+from . import procs, sandbox
 from .kernel import KernelSession
 
 #: the job settings a kernel's start depends on (a spare fits a job that has the same)
@@ -42,16 +40,11 @@ KERNEL_SETTINGS = ("memory_bytes", "file_bytes", "sandbox", "bwrap", "hide", "re
 ENV = "BN_GRADER_PRESTART"
 
 
-@functools.lru_cache(maxsize=None)
-def modules(assignment: str) -> tuple[str, ...]:
-    """The modules the first code cell of the assignment's source notebook imports."""
-    path = paths.source_notebook(assignment)
-    if not path.exists():
-        return ()
-    nb = nbformat.read(path, as_version=4)
-    first = next((c for c in nb.cells if c.get("cell_type") == "code"), None)
+@functools.lru_cache(maxsize=1024)
+def modules(source: str) -> tuple[str, ...]:
+    """The modules the import statements of a (course) cell import, in order."""
     try:
-        tree = ast.parse(first.source if first is not None else "")
+        tree = ast.parse(source)
     except SyntaxError:
         return ()
     found: list[str] = []
@@ -63,6 +56,16 @@ def modules(assignment: str) -> tuple[str, ...]:
             found += [node.module] + [f"{node.module}.{a.name}" for a in node.names
                                       if a.name != "*"]
     return tuple(dict.fromkeys(found))
+
+
+def preload(steps: list[dict], course: set[int]) -> list[str]:
+    """What a kernel may import before the job's cells: the modules its first code cell
+    imports, when that cell is the course's own (``course``: indices of the course's cells);
+    it runs first anyway, so nothing it does comes earlier than it would have."""
+    first = next((s for s in steps if s["kind"] == "code"), None)
+    if first is None or first["index"] not in course:
+        return []
+    return list(modules(first["source"]))
 
 
 def preload_argv(names) -> list[str]:

@@ -31,13 +31,15 @@ changed an object in place that the tests then use) is not run. docs/instructors
 
 from __future__ import annotations
 
+import ast
 import difflib
 import functools
 from dataclasses import dataclass
 
 import nbformat
 
-from . import cells, dataflow, paths
+from . import cells, dataflow, paths, prestart
+from .replay import free_names
 
 #: seconds a cell may take in a selective run before the notebook is graded in full instead
 PATIENCE = 60.0
@@ -47,8 +49,8 @@ PATIENCE = 60.0
 class Plan:
     """A selective run of one prepared notebook."""
 
-    steps: list[dict]   # the prepared steps that run, in order
-    skipped: int        # code cells left out
+    steps: list[dict]   # the prepared steps that run, in order (a course cell maybe in part)
+    skipped: int        # code cells left out, or cut to the statements needed
     total: int          # code cells in the notebook
 
 
@@ -58,21 +60,41 @@ def _release(assignment: str):
     return nbformat.read(path, as_version=4) if path.exists() else None
 
 
-def course_cells(nb, release) -> list[bool]:
-    """For each cell of ``nb``: is it a code cell of ``release``, unchanged, in the release's
-    order, and not graded there? (Anything else counts as the student's.)"""
+def _aligned(nb, release) -> dict[int, dict]:
+    """Cell index in ``nb`` -> the released code cell it is, byte for byte and in order."""
     theirs = [(i, c.get("source", "")) for i, c in enumerate(nb.cells)
               if c.get("cell_type") == "code"]
     ours = [c for c in release.cells if c.get("cell_type") == "code"]
     matcher = difflib.SequenceMatcher(None, [c.get("source", "") for c in ours],
                                       [source for _, source in theirs], autojunk=False)
-    found = [False] * len(nb.cells)
-    for block in matcher.get_matching_blocks():
-        for k in range(block.size):
-            released = ours[block.a + k]
-            if not (cells.meta(released).get("grade") or cells.meta(released).get("solution")):
-                found[theirs[block.b + k][0]] = True
-    return found
+    return {theirs[block.b + k][0]: ours[block.a + k]
+            for block in matcher.get_matching_blocks() for k in range(block.size)}
+
+
+def _graded(cell) -> bool:
+    return bool(cells.meta(cell).get("grade") or cells.meta(cell).get("solution"))
+
+
+def course_cells(nb, release) -> list[bool]:
+    """For each cell of ``nb``: is it a code cell of ``release``, unchanged, in the release's
+    order, and not graded there? (Anything else counts as the student's.)"""
+    aligned = _aligned(nb, release)
+    return [i in aligned and not _graded(aligned[i]) for i in range(len(nb.cells))]
+
+
+def statements(source: str) -> list[str] | None:
+    """The top-level statements of a cell, each with its lines (decorators included); None
+    when it cannot be cut (not Python, or two statements on one line)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    lines = source.splitlines(keepends=True)
+    spans = [(min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]),
+              node.end_lineno) for node in tree.body]
+    if any(a[1] >= b[0] for a, b in zip(spans, spans[1:])):
+        return None
+    return ["".join(lines[first - 1:last]) for first, last in spans]
 
 
 def plan(prepared, assignment: str) -> Plan | None:
@@ -81,16 +103,48 @@ def plan(prepared, assignment: str) -> Plan | None:
     if release is None:
         return None
     nb = prepared.notebook
-    ours = course_cells(nb, release)
-    must = [c.get("cell_type") == "code" and not ours[i] for i, c in enumerate(nb.cells)]
-    flags = dataflow.needed(nb, must=must)
-    if flags is None:
+    aligned = _aligned(nb, release)
+    if any(cells.meta(c).get("solution") and c.get("cell_type") == "code"
+           for c in aligned.values()):
+        return None  # an exercise left as the stub: its test fails, so grade it in full now
+    # the units of the analysis: a course cell's statements, any other cell whole
+    units: list[tuple[int, str | None]] = []   # (step, statement or None for the whole)
+    infos: list[dataflow.Names] = []
+    must: list[bool] = []
+    for k, step in enumerate(prepared.cells):
+        ours = step["kind"] == "code" and step["index"] in aligned
+        parts = statements(step["source"]) if ours else None
+        if step["kind"] == "test":  # run by the grader: it reads from the kernel only the
+            info = dataflow.Names(frozenset(),  # student's names, none of the imports
+                                  frozenset(free_names(step["source"]) - prepared.imports.keys()))
+        else:
+            info = None
+        for part in parts or [None]:
+            info_k = info or dataflow.names(part if part is not None else step["source"])
+            if info_k.opaque:
+                return None
+            units.append((k, part))
+            infos.append(info_k)
+            must.append(not ours)
+    flags = dataflow.walk(infos, must)
+    kept: dict[int, list[str | None]] = {}
+    for (k, part), flag in zip(units, flags):
+        if flag:
+            kept.setdefault(k, []).append(part)
+    steps, cut = [], 0
+    for k, step in enumerate(prepared.cells):
+        parts = kept.get(k)
+        whole = len(parts or []) == sum(1 for u in units if u[0] == k)
+        if parts is None:
+            cut += 1
+        elif whole:
+            steps.append(step)
+        else:
+            steps.append(dict(step, source="".join(parts)))
+            cut += 1
+    if not cut:
         return None
-    steps = [s for s in prepared.cells if s["kind"] == "test" or flags[s["index"]]]
-    if len(steps) == len(prepared.cells):
-        return None
-    return Plan(steps, len(prepared.cells) - len(steps),
-                sum(s["kind"] == "code" for s in prepared.cells))
+    return Plan(steps, cut, sum(s["kind"] == "code" for s in prepared.cells))
 
 
 def selective_job(job: dict, chosen: Plan) -> dict:
@@ -119,11 +173,16 @@ class Runs:
         self._again: dict[int, dict] = {}
 
     def first(self, job: dict, prepared, assignment: str) -> dict:
-        """The job to grade first: a selective run of ``job`` when one is possible."""
+        """The job to grade first: a selective run of ``job`` when one is possible (both
+        say what their kernel may import as it starts, see ``prestart.preload``)."""
+        release = _release(assignment)
+        course = set(_aligned(prepared.notebook, release)) if release is not None else set()
+        job["preload"] = prestart.preload(job["cells"], course)
         chosen = None if self.every_cell else plan(prepared, assignment)
         if chosen is None:
             return job
         first = selective_job(job, chosen)
+        first["preload"] = prestart.preload(first["cells"], course)
         tests = sum(s["kind"] == "test" for s in prepared.cells)
         self._full[id(first)] = (job, chosen, tests)
         return first

@@ -70,26 +70,47 @@ def test_course_cells_are_the_released_ones_unchanged_and_in_order():
 
 
 def test_a_selective_run_skips_only_course_cells_no_score_depends_on(tmp_path):
-    """For the model answers of every notebook: do all graded and test cells run, and is
-    every skipped cell a released cell that no cell that runs reads from?"""
+    """For the model answers of every notebook: do all graded and test cells run whole, and
+    is every cell skipped or cut to some of its statements a released cell?"""
     for assignment in paths.assignments():
         prepared = _prepared(tmp_path, classes.right(assignment), assignment)
         chosen = selection.plan(prepared, assignment)
         assert chosen is not None and chosen.skipped > 0, assignment
-        ran = {s["index"] for s in chosen.steps}
+        ran = {s["index"]: s["source"] for s in chosen.steps}
         release = classes.release(assignment)
         ours = selection.course_cells(prepared.notebook, release)
         for step in prepared.cells:
             cell = prepared.notebook.cells[step["index"]]
             if step["kind"] == "test" or cells.meta(cell).get("solution"):
-                assert step["index"] in ran, (assignment, step)
-            if step["index"] not in ran:
+                assert ran.get(step["index"]) == step["source"], (assignment, step)
+            if ran.get(step["index"]) != step["source"]:
                 assert ours[step["index"]], (assignment, step["source"][:80])
+                kept = ran.get(step["index"], "")
+                assert all(part in selection.statements(step["source"])
+                           for part in selection.statements(kept) or []), kept
+
+
+def test_a_course_cell_runs_only_the_statements_that_bind_what_is_read(tmp_path):
+    """The import cell of a submission whose functions use only numpy imports only numpy:
+    the test cells run in the grader, so the kernel needs none of the checks."""
+    prepared = _prepared(tmp_path, demo.notebook(right=("batchnorm_forward", "identity_params")))
+    chosen = selection.plan(prepared, A)
+    first = chosen.steps[0]
+    assert first["kind"] == "code" and first["source"].strip() == "import numpy as np"
+    assert prestart.preload(chosen.steps, {first["index"]}) == ["numpy"]
+
+
+def test_statements_are_cut_whole_with_their_decorators():
+    source = "import a\n\n@dec(1)\ndef f():\n    return 2\n# a comment\nx = [1,\n     2]\n"
+    assert selection.statements(source) == ["import a\n", "@dec(1)\ndef f():\n    return 2\n",
+                                            "x = [1,\n     2]\n"]
+    assert selection.statements("a = 1; b = 2\n") is None  # two on a line: the cell stays whole
+    assert selection.statements("def f(:\n") is None
 
 
 def test_every_cell_the_student_wrote_runs_and_what_it_reads_too(tmp_path):
-    """A student's own cell runs even if no test needs it, and so does the course cell that
-    binds a name it reads (here ``batch``, from the release's demonstration)."""
+    """A student's own cell runs even if no test needs it, and so does the statement of the
+    course's cell that binds a name it reads (``batch``, from the release's demonstration)."""
     nb = demo.notebook(right=("batchnorm_forward", "identity_params"))
     release = _release()
     binds_batch = next(c.source for c in _code(release) if c.source.startswith("batch ="))
@@ -99,7 +120,8 @@ def test_every_cell_the_student_wrote_runs_and_what_it_reads_too(tmp_path):
     nb.cells.insert(at, mine)
     prepared = _prepared(tmp_path, nb)
     ran = _sources(prepared, selection.plan(prepared, A))
-    assert mine.source in ran and binds_batch in ran
+    assert mine.source in ran and selection.statements(binds_batch)[0] in ran
+    assert binds_batch not in ran  # the rest of that cell (its printing) is not needed
 
 
 def test_a_cell_whose_names_cannot_be_read_means_every_cell_runs(tmp_path):
@@ -108,13 +130,11 @@ def test_a_cell_whose_names_cannot_be_read_means_every_cell_runs(tmp_path):
     assert selection.plan(_prepared(tmp_path, nb), A) is None
 
 
-def test_a_stub_left_as_released_still_runs(tmp_path):
-    """A solution cell left as the stub is byte for byte the release's: it still runs."""
-    prepared = _prepared(tmp_path, _release())
-    chosen = selection.plan(prepared, A)
-    stubs = [s for s in prepared.cells
-             if cells.meta(prepared.notebook.cells[s["index"]]).get("solution")]
-    assert stubs and all(s in chosen.steps for s in stubs)
+def test_an_exercise_left_as_the_stub_is_graded_in_full_at_once(tmp_path):
+    """A solution cell left as released fails its test: no selective run is made for it."""
+    assert selection.plan(_prepared(tmp_path, _release()), A) is None
+    half = demo.notebook(right=("batchnorm_forward",))
+    assert selection.plan(_prepared(tmp_path, half), A) is None
 
 
 def _result(passed, problem=None, error=None):
@@ -138,7 +158,7 @@ def test_a_selective_result_stands_only_at_full_marks_and_clean(result, stands):
 def test_a_selective_run_that_falls_short_is_replaced_by_a_full_run(tmp_path):
     """Does Runs hand the pool the full job after a short selective result, and let the
     full run's result stand?"""
-    prepared = _prepared(tmp_path, demo.notebook(right=("batchnorm_forward",)))
+    prepared = _prepared(tmp_path, demo.notebook(right=("batchnorm_forward", "identity_params")))
     full = {"student": "s", "assignment": A, "cells": prepared.cells,
             "settings": {"timeout": 300.0}}
     runs = selection.Runs()
@@ -165,16 +185,20 @@ def test_grade_all_asks_for_every_cell(tmp_path, monkeypatch):
 
 
 def test_the_preload_imports_modules_and_binds_no_name():
-    """Does the kernel option import the first cell's modules without binding a name the
+    """Does the kernel option import a course cell's modules without binding a name the
     student's code could see (and skip a name that is not a module)?"""
-    names = prestart.modules(A)
-    assert "numpy" in names and "course_utils.checks" in names
+    names = prestart.modules("import numpy as np\nfrom course_utils.checks import check_x\n"
+                             "from os import path as p\nx = 1\n")
+    assert names == ("numpy", "course_utils.checks", "course_utils.checks.check_x", "os",
+                     "os.path")
     [option] = prestart.preload_argv(names + ("not_a_module_anywhere",))
     line = option.split("=", 1)[1]
     namespace: dict = {}
     exec(line, namespace)  # noqa: S102 - what the kernel runs at start
     assert set(namespace) == {"__builtins__"}
     assert prestart.preload_argv(()) == []
+    steps = [{"kind": "code", "index": 3, "source": "import numpy"}]
+    assert prestart.preload(steps, {3}) == ["numpy"] and prestart.preload(steps, set()) == []
 
 
 # --- parity: selective runs against --all, every file ---------------------------------
@@ -230,7 +254,10 @@ def test_only_full_marks_are_kept_from_a_selective_run(both_ways):
         rows = {(r.student, r.assignment): r for r in outcome.rows}
         for key, result in outcome.results.items():
             row, summary = rows[key], result.get("selective")
-            assert summary is not None, key  # every one of these has cells to skip
+            if key[0] in ("stub-left-in", "half-right"):  # a stub: graded in full at once
+                assert summary is None, key
+                continue
+            assert summary is not None, key  # every other one has cells to skip
             full_marks = row.score == row.max_score and row.status == "graded"
             assert summary["kept"] is full_marks, (key, row, summary)
         assert all("selective" not in r for r in runs["every-cell", way].results.values())
