@@ -42,7 +42,7 @@ from . import cells, dataflow, paths, prestart
 from .replay import free_names
 
 #: seconds a cell may take in a selective run before the notebook is graded in full instead
-PATIENCE = 60.0
+PATIENCE = 30.0
 
 
 @dataclass

@@ -77,7 +77,7 @@ def _memory_mb() -> int:
 
 SLURM_CONF = """\
 ClusterName=bn-test
-SlurmctldHost={host}
+SlurmctldHost={host}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort={ctld_port}
