@@ -143,17 +143,23 @@ def measure(repeat: int) -> list[Row]:
         log(f"  term: grade {selective.wall:.0f} s, CPU {selective.cpu:.0f} s")
         ours_full = grades(scratch / "every-cell" / "grades.csv")
         ours = grades(scratch / "selective" / "grades.csv")
-        same_rows = sum(ours.get(k) == ours_full.get(k) for k in kinds)
+        keys_differ = [k for k in sorted(kinds) if ours.get(k) != ours_full.get(k)]
+        differ = [f"{k[0]}/{k[1][:2]} ({kinds[k]})" for k in keys_differ]
+        same_rows = n - len(differ)
         a, b = tree(scratch / "every-cell"), tree(scratch / "selective")
         same_files = sum(a.get(p) == b.get(p) for p in set(a) | set(b))
         files = len(set(a) | set(b))
+        for k in keys_differ:
+            log(f"  term: {k[0]}/{k[1]} differs\n    --all: {ours_full.get(k)}\n"
+                f"    grade: {ours.get(k)}")
         agree = sum(abs(float(ours_full[k]["score"] or 0) - theirs[k][0]) < 1e-9 for k in kinds)
         how = how_graded(selective.done.stderr)
-    return rows(n, described, nbgrader, full, selective, same_rows, same_files, files, agree, how)
+    return rows(n, described, nbgrader, full, selective, same_rows, same_files, files, agree,
+                how, differ)
 
 
 def rows(n, described, nbgrader, full, selective, same_rows, same_files, files, agree,
-         how) -> list[Row]:
+         how, differ=()) -> list[Row]:
     exact = "" if nbgrader.exact and full.exact and selective.exact else (
         "; CPU is a lower bound here (no control group could be made)")
     out = [Row("term", "the class", n, "notebooks", note=f"{STUDENTS} students x 8 notebooks: "
@@ -187,7 +193,8 @@ def rows(n, described, nbgrader, full, selective, same_rows, same_files, files, 
                        "core-hours", note=f"about {core_hours / cores():.1f} h on this "
                        f"machine's {cores()} cores"))
     out.append(Row("term", "verdicts: grades.csv rows the same, grade vs grade --all",
-                   same_rows, f"of {n}", budget=f"all {n}", passed=same_rows == n))
+                   same_rows, f"of {n}", budget=f"all {n}", passed=same_rows == n,
+                   note="differ: " + ", ".join(differ) if differ else ""))
     out.append(Row("term", "feedback and grades: files the same bytes, grade vs grade --all",
                    same_files, f"of {files}", budget=f"all {files}",
                    passed=same_files == files))
