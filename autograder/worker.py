@@ -46,10 +46,11 @@ def _cell(step: dict, **fields) -> dict:
             "message": "", "output": "", "error": None, **fields}
 
 
-def _leftovers(kernel_pid: int | None) -> list[int]:
-    """Processes under this worker that are neither the kernel nor the sandbox's own."""
+def _leftovers(kernel_pid: int | None, root: int | None = None) -> list[int]:
+    """Processes under this worker (or ``root``: a kernel started ahead, whose processes are
+    not this fork's) that are neither the kernel nor the sandbox's own."""
     out = []
-    for pid in procs.descendants(os.getpid()):
+    for pid in procs.descendants(root or os.getpid()):
         line = procs.cmdline(pid)
         program = os.path.basename(line.split(" ", 1)[0])
         if (pid == kernel_pid or not line or "grading_kernel.py" in line or program == "bwrap"
@@ -176,7 +177,8 @@ class _Run:
     def finish(self) -> None:
         """Stop the kernel and everything it started; note what it had left running."""
         session = self.session
-        leftover = _leftovers(session.proc.pid) if session.alive() else []
+        ahead = session.proc.pid if isinstance(session, prestart.AdoptedSession) else None
+        leftover = _leftovers(session.proc.pid, ahead) if session.alive() else []
         session.shutdown()
         procs.kill_all(procs.descendants(os.getpid()))
         procs.reap()

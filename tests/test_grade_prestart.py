@@ -5,7 +5,8 @@ only, ``autograder/prestart.py``). Three students of one assignment graded by on
 the first leaves marks everywhere a kernel could keep them (a file in ``/tmp`` and in its
 working folder, an environment variable, a module attribute); the next two look for them
 in kernels started ahead. Their cells raise if they find any, and a cell's error shows on
-the feedback page and in the result.
+the feedback page and in the result. The last leaves two processes behind, which must be
+found and noted as in a kernel started when its notebook came.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ if found:
 
 
 def _class(root):
-    for student, source in (("a-leaves-marks", LEAVE), ("b-looks", LOOK), ("c-looks", LOOK)):
+    for student, source in (("a-leaves-marks", LEAVE), ("b-looks", LOOK), ("c-looks", LOOK),
+                            ("d-leaves-processes", demo.BACKGROUND)):
         nb = demo.notebook(right=("batchnorm_forward", "identity_params"), after_forward=source)
         folder = root / student / A
         folder.mkdir(parents=True)
@@ -65,6 +67,10 @@ def test_a_kernel_started_ahead_holds_nothing_of_the_last_student(tmp_path):
     for student in ("b-looks", "c-looks"):
         assert results[(student, A)]["started_ahead"], student
         assert [c["error"] for c in mine(student)] == [None], mine(student)
+    # what a kernel started ahead leaves running is found and noted as in any other
+    assert results[("d-leaves-processes", A)]["started_ahead"]
+    row = next(r for r in outcome.rows if r.student == "d-leaves-processes")
+    assert "left 2 process(es) running after its last cell; they were stopped" in row.notes
     assert all(r.score == r.max_score for r in outcome.rows)
 
 
