@@ -125,14 +125,18 @@ class Spare:
         self.tmp = Path(tempfile.mkdtemp(prefix="bn-grade-"))
         self.layout = sandbox.Layout(self.tmp / "work", self.tmp / "kernel",
                                      [Path(p) for p in settings.get("hide", [])])
-        self.layout.workdir.mkdir()
-        self.layout.kernel_dir.mkdir()
-        self.connection = self.layout.kernel_dir / "connection.json"
-        command = sandbox.kernel_command(self.layout, self.connection, settings,
-                                         settings["sandbox"], settings.get("bwrap"))
-        command.argv += preload_argv(job.get("preload", ()))
-        self.session = KernelSession(command, self.connection)
-        self.session.launch()
+        try:
+            self.layout.workdir.mkdir()
+            self.layout.kernel_dir.mkdir()
+            self.connection = self.layout.kernel_dir / "connection.json"
+            command = sandbox.kernel_command(self.layout, self.connection, settings,
+                                             settings["sandbox"], settings.get("bwrap"))
+            command.argv += preload_argv(job.get("preload", ()))
+            self.session = KernelSession(command, self.connection)
+            self.session.launch()
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         self.pid = self.session.proc.pid
 
     def fits(self, job: dict) -> bool:
