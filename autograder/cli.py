@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="seconds per cell (default 300; demo class: 20)")
     grd.add_argument("--notebook-timeout", type=float, default=None,
                      help="seconds per notebook, kernel start included (default 1800)")
+    grd.add_argument("--all", dest="every_cell", action="store_true",
+                     help="run every cell of every notebook, figures and training runs too "
+                          "(default: a selective run first, kept only at full marks; "
+                          "otherwise the notebook is graded again with every cell)")
     grd.add_argument("--memory", type=int, default=4096, metavar="MB",
                      help="memory (address space) per kernel in MiB (default 4096)")
     grd.add_argument("--cpu-time", type=float, default=None, metavar="S",
@@ -115,7 +119,7 @@ def _grade(args, err) -> int:
         raise ValueError("--shard needs SUBMISSIONS_DIR (the demo class is graded whole)")
     shard = parse(args.shard) if args.shard is not None else None
     settings = Settings(memory_mb=args.memory, sandbox=args.sandbox, cpu_seconds=args.cpu_time,
-                        grader_memory_mb=args.grader_memory)
+                        grader_memory_mb=args.grader_memory, every_cell=args.every_cell)
     if args.workers:
         settings.workers = args.workers
     settings.timeout = args.timeout or (20.0 if demo else settings.timeout)

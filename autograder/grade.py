@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collect as collecting
-from . import keys, paths, pool, prepare, report, results, safefiles, sandbox, sanitize, shards
+from . import (keys, paths, pool, prepare, report, results, safefiles, sandbox, sanitize,
+               selection, shards)
 
 DEMO_CLASS = paths.CONFIG_DIR / "demo_class"
 DEMO_EXPECTED = paths.CONFIG_DIR / "demo_expected_grades.csv"
@@ -45,6 +46,7 @@ class Settings:
     sandbox: bool | None = None       # None: when available; True: required; False: off
     cpu_seconds: float | None = None  # CPU time of each kernel process (None: notebook_timeout)
     grader_memory_mb: int = 4096      # address space of the grader process judging a notebook
+    every_cell: bool = False          # True (--all): no selective runs (see selection)
 
 
 @dataclass
@@ -108,7 +110,8 @@ def limits(settings: Settings) -> dict:
     """The settings a notebook's grade can depend on (not the number of workers)."""
     return {"timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
             "memory_mb": settings.memory_mb, "file_mb": settings.file_mb,
-            "cpu_seconds": _cpu_seconds(settings), "grader_memory_mb": settings.grader_memory_mb}
+            "cpu_seconds": _cpu_seconds(settings), "grader_memory_mb": settings.grader_memory_mb,
+            "every_cell": settings.every_cell}
 
 
 def _cpu_seconds(settings: Settings) -> float:
@@ -130,6 +133,7 @@ def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], 
     """Prepare and run every submission: (the Graded, worker results by key, workers)."""
     graded: list[results.Graded] = []
     jobs, pending = [], []
+    runs = selection.Runs(settings.every_cell)
     for sub in found:
         if sub.reason:
             graded.append(_failed(sub, sub.reason, []))
@@ -145,7 +149,8 @@ def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], 
         except Exception as exc:  # noqa: BLE001 - a bug on one notebook never stops the class
             graded.append(_grader_error(sub, "reading the notebook", exc))
             continue
-        jobs.append(_job(sub, prepared, settings, status, key, hide))
+        jobs.append(runs.first(_job(sub, prepared, settings, status, key, hide), prepared,
+                               sub.assignment))
         pending.append((sub, prepared))
 
     def progress(job, result):
@@ -153,13 +158,18 @@ def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], 
         log(sanitize.line(
             f"  {job['student']}/{job['assignment']}: {sum(c['points'] for c in tests):g} / "
             f"{sum(c['max_points'] for c in tests):g} "
-            f"({result.get('problem') or 'graded'}, {result.get('seconds', 0):.1f} s)"))
+            f"({result.get('problem') or 'graded'}, {result.get('seconds', 0):.1f} s"
+            f"{selection.describe(result)})"))
 
+    # one assignment after another: a kernel started ahead fits the next job (prestart)
+    order = sorted(range(len(jobs)), key=lambda k: (jobs[k]["assignment"], jobs[k]["student"]))
+    jobs, pending = [jobs[k] for k in order], [pending[k] for k in order]
     workers = min(settings.workers, max(1, len(jobs)))
     if jobs:
         log(f"grading {len(jobs)} notebooks with {workers} worker(s)")
     by_key = {}
-    for (sub, prepared), result in zip(pending, pool.run_all(jobs, settings.workers, progress)):
+    for (sub, prepared), result in zip(pending, pool.run_all(jobs, settings.workers, progress,
+                                                             runs.then)):
         try:
             graded.append(results.Graded.of(sub, prepared, result))
         except Exception as exc:  # noqa: BLE001

@@ -82,6 +82,11 @@ class KernelSession:
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self, timeout: float) -> None:
+        self.launch()
+        self.connect(timeout)
+
+    def launch(self) -> None:
+        """Start the kernel's process (``connect`` then waits until it answers)."""
         ip = str(self.connection_file.parent / "ipc")
         write_connection_file(str(self.connection_file), ip=ip, transport="ipc")
         argv = self.command.argv
@@ -93,6 +98,8 @@ class KernelSession:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
         self.watchdog = limits.Watchdog(self.proc.pid, self._over_limit, self.cgroup)
+
+    def connect(self, timeout: float) -> None:
         client = BlockingKernelClient(connection_file=str(self.connection_file))
         client.load_connection_file()
         # a message larger than this from the kernel drops the connection instead of the

@@ -3,7 +3,8 @@
 1. ``locate``  the shards' folders (given one by one, by a file in them, or by the folder
                that holds them);
 2. ``check``   that they belong together: the same N and each K from 1 to N once, the same
-               class, key, limits and sandbox, each holding exactly its students;
+               class, key, checkout of the course, limits and sandbox, each holding
+               exactly its students;
 3. ``results.write`` everything into the final folder, as one run would have: the
                instructor's hand-graded points come from *its* ``manual-scores.csv``, so
                merging again after filling them in adds them up, as grading again would.
@@ -93,12 +94,17 @@ def check(found: list[shards.Manifest]) -> None:
         if m.key != first.key:
             raise ValueError(f"{where} was graded with another grading key than shard "
                              f"{first.shard.name}: grade every shard with the same --key")
+        if m.checkout != first.checkout:
+            raise ValueError(f"{where} was graded from another checkout of the course than "
+                             f"shard {first.shard.name} (fingerprint {m.checkout}, not "
+                             f"{first.checkout}: solutions/, notebooks/, course_utils/ or the "
+                             "grader differ); grade every shard from the same commit")
         if m.limits != first.limits:
             other = ", ".join(f"{k} {m.limits.get(k)} (not {v})" for k, v in first.limits.items()
                               if m.limits.get(k) != v)
             raise ValueError(f"{where} was graded with other limits than shard "
                              f"{first.shard.name}: {other}; grade every shard with the same "
-                             "--timeout, --notebook-timeout and --memory")
+                             "--timeout, --notebook-timeout, --memory and --all")
         if m.sandbox != first.sandbox:
             off = m if not m.sandbox else first
             raise ValueError(f"shard {off.shard.name} ({off.folder}) ran without the sandbox "

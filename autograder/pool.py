@@ -82,8 +82,12 @@ class Worker:
                 pass
 
 
-def run_all(jobs: list[dict], workers: int, on_done=None) -> list[dict]:
-    """Grade ``jobs`` with up to ``workers`` processes; results in the jobs' order."""
+def run_all(jobs: list[dict], workers: int, on_done=None, then=None) -> list[dict]:
+    """Grade ``jobs`` with up to ``workers`` processes; results in the jobs' order.
+
+    ``then(job, result)``: another job to grade in its place right away (its result
+    replaces this one's), or None (``selection``: a selective run graded again in full).
+    """
     results: list[dict | None] = [None] * len(jobs)
     todo: queue.Queue = queue.Queue()
     for i, job in enumerate(jobs):
@@ -97,13 +101,16 @@ def run_all(jobs: list[dict], workers: int, on_done=None) -> list[dict]:
                 i = todo.get_nowait()
             except queue.Empty:
                 break
-            if worker is None or not worker.alive():
-                worker = Worker()
             job = jobs[i]
-            started = time.monotonic()
-            limit = job["settings"]["notebook_timeout"] + BACKSTOP
-            result = worker.run(job, limit)
-            result.setdefault("seconds", round(time.monotonic() - started, 2))
+            while job is not None:
+                if worker is None or not worker.alive():
+                    worker = Worker()
+                started = time.monotonic()
+                limit = job["settings"]["notebook_timeout"] + BACKSTOP
+                result = worker.run(job, limit)
+                result.setdefault("seconds", round(time.monotonic() - started, 2))
+                job = then(job, result) if then is not None else None
+            job = jobs[i]
             results[i] = result
             if on_done is not None:
                 with lock:

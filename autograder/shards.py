@@ -9,22 +9,28 @@ hidden seeds it would get in one run (``keys``).
 ``grade --shard K/N -o grading/grades.csv`` writes into ``grading/shards/K-of-N/`` what one
 run over its students would write there, and last ``shard.json``, the record ``merge``
 reads: which shard, the whole class as the shard saw it, the key's fingerprint (never the
-key), whether the sandbox was on, the limits it graded with, and every submission as ``results.Graded`` (its row with
+key), the fingerprint of the checkout it graded from (``checkout``), whether the sandbox
+was on, the limits it graded with, and every submission as ``results.Graded`` (its row with
 the notes as a list, its page's body, its written answers).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import keys, results
+from . import keys, paths, results
 
 MANIFEST = "shard.json"
-FORMAT = 1
+FORMAT = 2
+#: what a grade depends on besides the submissions: the tests and model answers, the
+#: released notebooks (visible tests, which cells a selective run may skip), the checks
+#: and references, and the grader itself
+CHECKOUT = (("solutions", "*"), ("notebooks", "*"), ("course_utils", "*"), ("autograder", "*.py"))
 _SPEC = re.compile(r"([0-9]+)/([0-9]+)")
 
 
@@ -67,6 +73,24 @@ def folder(out_dir: Path, shard: Shard) -> Path:
     return out_dir / "shards" / shard.name
 
 
+def checkout(root: Path | None = None) -> str:
+    """A fingerprint of the course files a grade depends on (``CHECKOUT``): two checkouts
+    with the same one grade alike. Caches and hidden files are left out."""
+    root = Path(root or paths.ROOT)
+    digest = hashlib.sha256(b"bn-from-scratch checkout\0")
+    for folder, pattern in CHECKOUT:
+        base = root / folder
+        files = base.rglob(pattern) if pattern == "*" else base.glob(pattern)
+        for path in sorted(p for p in files if p.is_file()):
+            parts = path.relative_to(root).parts
+            if any(part.startswith(".") or part == "__pycache__" for part in parts) \
+                    or path.suffix == ".pyc":
+                continue
+            digest.update("/".join(parts).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class Manifest:
     """A finished shard, as ``merge`` reads it back."""
@@ -76,6 +100,7 @@ class Manifest:
     students: list[str]          # the whole class, sorted
     ignored: list[str]           # top-level entries that are not student folders
     key: str                     # keys.fingerprint of the key it was graded with
+    checkout: str                # the course files it graded with (``checkout``)
     sandbox: bool
     sandbox_message: str
     limits: dict                 # the time and memory limits it graded with
@@ -89,7 +114,8 @@ def write_manifest(shard: Shard, out: Path, everyone: list[str], ignored: list[s
     """Write ``out/shard.json`` all at once (a shard that stopped half way has none)."""
     data = {"format": FORMAT, "shard": shard.index, "of": shard.count,
             "students": sorted(everyone), "ignored": list(ignored),
-            "key": keys.fingerprint(key), "sandbox": bool(status.enabled),
+            "key": keys.fingerprint(key), "checkout": checkout(),
+            "sandbox": bool(status.enabled),
             "sandbox_message": status.message, "limits": limits,
             "seconds": round(seconds, 1),
             "graded": [g.to_json() for g in graded]}
@@ -105,7 +131,8 @@ def read_manifest(out: Path) -> Manifest:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}, this grader reads {FORMAT}")
         return Manifest(out, Shard(int(data["shard"]), int(data["of"])), data["students"],
-                        data["ignored"], data["key"], data["sandbox"], data["sandbox_message"],
+                        data["ignored"], data["key"], data["checkout"], data["sandbox"],
+                        data["sandbox_message"],
                         data["limits"], data["seconds"],
                         [results.Graded.from_json(g, out) for g in data["graded"]])
     except FileNotFoundError:

@@ -26,7 +26,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import procs, safefiles, sandbox
+from . import prestart, procs, safefiles, sandbox
 from .kernel import UNRESPONSIVE, KernelGone, KernelSession, TimeLimit
 from .replay import Replay, run_test_cell
 
@@ -42,7 +42,7 @@ def _copy_folder(job: dict, workdir: Path) -> str:
     (regular files only, no link followed); returns a digest of what was copied."""
     folder, root = job.get("folder"), job.get("root")
     if not folder:
-        workdir.mkdir()
+        workdir.mkdir(exist_ok=True)
         return ""
     return safefiles.copy_tree(Path(root or Path(folder).parent), Path(folder), workdir,
                                _skip_in_copy)
@@ -67,10 +67,11 @@ def _cell(step: dict, **fields) -> dict:
             "message": "", "output": "", "error": None, **fields}
 
 
-def _leftovers(kernel_pid: int | None) -> list[int]:
-    """Processes under this worker that are neither the kernel nor the sandbox's own."""
+def _leftovers(kernel_pid: int | None, root: int | None = None) -> list[int]:
+    """Processes under this worker (or ``root``: a kernel started ahead, whose processes are
+    not this fork's) that are neither the kernel nor the sandbox's own."""
     out = []
-    for pid in procs.descendants(os.getpid()):
+    for pid in procs.descendants(root or os.getpid()):
         line = procs.cmdline(pid)
         program = os.path.basename(line.split(" ", 1)[0])
         if (pid == kernel_pid or not line or "grading_kernel.py" in line or program == "bwrap"
@@ -80,30 +81,41 @@ def _leftovers(kernel_pid: int | None) -> list[int]:
     return out
 
 
-def grade_notebook(job: dict) -> dict:
-    """Run one prepared notebook (a job from ``grade``) and judge its test cells."""
+def grade_notebook(job: dict, spare: prestart.Spare | None = None) -> dict:
+    """Run one prepared notebook (a job from ``grade``) and judge its test cells
+    (``spare``: a kernel the worker started ahead for it, see ``prestart``)."""
     settings = job["settings"]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bn-grade-") as tmp:
-        layout = sandbox.Layout(Path(tmp) / "work", Path(tmp) / "kernel",
-                                [Path(p) for p in settings.get("hide", [])])
+        session = None
         try:
-            files = _copy_folder(job, layout.workdir)
+            if spare is not None:  # its folder gets the student's files; None if it failed
+                files = _copy_folder(job, spare.layout.workdir)
+                session = spare.connected(min(STARTUP_TIMEOUT, settings["notebook_timeout"]))
+                layout = spare.layout
+            if session is None:
+                layout = sandbox.Layout(Path(tmp) / "work", Path(tmp) / "kernel",
+                                        [Path(p) for p in settings.get("hide", [])])
+                files = _copy_folder(job, layout.workdir)
         except safefiles.Unsafe as exc:  # changed since it was collected
             return {"cells": [], "problem": exc.status, "notes": [str(exc)],
                     "seconds": round(time.monotonic() - started, 2)}
         job = {**job, "digest": submission_digest(job["cells"], files)}
-        layout.kernel_dir.mkdir()
-        connection = layout.kernel_dir / "connection.json"
-        command = sandbox.kernel_command(layout, connection, settings, settings["sandbox"],
-                                         settings.get("bwrap"))
-        run = _Run(job, KernelSession(command, connection), started)
+        if session is None:
+            layout.kernel_dir.mkdir()
+            connection = layout.kernel_dir / "connection.json"
+            command = sandbox.kernel_command(layout, connection, settings, settings["sandbox"],
+                                             settings.get("bwrap"))
+            command.argv += prestart.preload_argv(job.get("preload", ()))
+            session = KernelSession(command, connection)
+        run = _Run(job, session, started)
         try:
             run.all_cells()
         finally:
             run.finish()
     return {"cells": run.results, "problem": run.problem, "notes": run.notes,
-            "seconds": round(time.monotonic() - started, 2)}
+            "seconds": round(time.monotonic() - started, 2),
+            "started_ahead": isinstance(session, prestart.AdoptedSession)}
 
 
 class _Run:
@@ -192,7 +204,8 @@ class _Run:
     def finish(self) -> None:
         """Stop the kernel and everything it started; note what it had left running."""
         session = self.session
-        leftover = _leftovers(session.proc.pid) if session.alive() else []
+        ahead = session.proc.pid if isinstance(session, prestart.AdoptedSession) else None
+        leftover = _leftovers(session.proc.pid, ahead) if session.alive() else []
         session.shutdown()
         procs.kill_all(procs.descendants(os.getpid()))
         procs.reap()
@@ -227,7 +240,7 @@ def _memory_result(limit: int, how: str) -> dict:
     return {"cells": [], "problem": "limit exceeded", "notes": [why], "error": why}
 
 
-def _grade_in_a_fork(job: dict) -> dict:
+def _grade_in_a_fork(job: dict, spare: prestart.Spare | None = None, keep=set) -> dict:
     """Grade one notebook in a fork of this worker, so that nothing of one student's grading
     (the checks' module state, caches) can reach the next student's."""
     read_end, write_end = os.pipe()
@@ -239,7 +252,7 @@ def _grade_in_a_fork(job: dict) -> dict:
             procs.become_subreaper()  # not inherited across fork
             limit = _limit_memory(job)
             try:
-                result = grade_notebook(job)
+                result = grade_notebook(job, spare)
             except MemoryError:
                 result = _memory_result(limit, "MemoryError")
             except Exception:  # a bug in the grader: say so
@@ -255,7 +268,8 @@ def _grade_in_a_fork(job: dict) -> dict:
     with os.fdopen(read_end, encoding="utf-8") as answer:
         text = answer.read()
     _, status = os.waitpid(pid, 0)
-    procs.kill_all(procs.descendants(os.getpid()))
+    spared = keep()  # the kernel started ahead for the next notebook
+    procs.kill_all(p for p in procs.descendants(os.getpid()) if p not in spared)
     procs.reap()
     try:
         return json.loads(text)
@@ -281,10 +295,17 @@ def main() -> int:
     except ImportError:
         pass
 
+    spares = prestart.Spares()
     for line in sys.stdin:
         if line.strip():
-            protocol.write(json.dumps(_grade_in_a_fork(json.loads(line))) + "\n")
+            job = json.loads(line)
+            spare = spares.take(job)  # started ahead for this job; the next one starts now
+            result = _grade_in_a_fork(job, spare, spares.keep)
+            if spare is not None:
+                spare.stop()
+            protocol.write(json.dumps(result) + "\n")
             protocol.flush()
+    spares.close()
     return 0
 
 

@@ -8,12 +8,12 @@ import time
 import traceback
 from pathlib import Path
 
-from . import checking, grading, kernels, notebooks, startup
+from . import checking, grading, grading_floor, kernels, notebooks, startup, term
 from .measure import ROOT, log, machine
 from .report import markdown
 
-SECTIONS = {"notebooks": notebooks, "check": checking, "grade": grading, "kernels": kernels,
-            "startup": startup}
+SECTIONS = {"notebooks": notebooks, "check": checking, "floor": grading_floor,
+            "grade": grading, "term": term, "kernels": kernels, "startup": startup}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,7 +9,9 @@ from .measure import Row
 TITLES = {
     "notebooks": "Solution notebooks, top to bottom (fresh kernel, every cell)",
     "check": "`python -m autograder check` against its floor (fresh process each)",
+    "floor": "Grading's floor: a sandboxed kernel and the import cell, per notebook",
     "grade": "`python -m autograder grade` on the demo class",
+    "term": "A term: stock nbgrader, `grade --all` and `grade` on the same class, side by side",
     "kernels": "Batch norm forward+backward, float64: numpy reference vs torch CPU",
     "startup": "Cold start: first import in a fresh process",
 }
@@ -24,6 +26,8 @@ def _number(value: float, unit: str) -> str:
         if value < 0.1:
             return f"{value * 1e3:.0f} ms"
         return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+    if unit == "notebooks" or unit.startswith("of "):
+        return f"{value:.0f} {unit}"
     return f"{value:.1f} {unit}"
 
 

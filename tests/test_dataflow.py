@@ -76,6 +76,16 @@ def test_a_later_redefinition_before_the_test_is_kept():
     assert kept == [0, 2, 3]
 
 
+def test_a_global_rebound_between_a_function_and_its_test_is_kept():
+    """A function reads its globals when the test calls it: a demonstration that rebinds
+    one after the function's cell changes what the test sees, so it must run."""
+    kept = _kept("rng = make(0)", "def f(x):\n    return x + rng.normal()",
+                 "rng = make(1)", "check(f)", "rng = make(2)", graded={1, 3})
+    assert kept == [0, 1, 2, 3]
+    info = dataflow.names("def f(x):\n    return x + rng.normal()\ny = scale * 2")
+    assert info.late == {"rng"} and {"rng", "scale"} <= info.reads
+
+
 def test_dependencies_are_followed_transitively():
     kept = _kept("a = 1", "b = a + 1", "c = 5", "def f():\n    return b", "check(f)",
                  graded={3, 4})

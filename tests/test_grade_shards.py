@@ -27,7 +27,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import cli, demo, keys, replay, results, shards
+from autograder import cli, demo, keys, paths, replay, results, shards
 from autograder.grade import DEMO_CLASS, Settings, grade
 from autograder.merge import merge
 from autograder.shards import Shard
@@ -353,6 +353,41 @@ def test_a_shard_graded_with_other_limits_is_refused(small, tmp_path):
           log=lambda *a: None, key=small["key"], shard=Shard(3, 3))
     with pytest.raises(ValueError, match=r"3-of-3 .* other limits .*timeout 60 \(not 300"):
         merge([], small["out"])
+
+
+def test_a_shard_graded_from_another_checkout_is_refused(small):
+    """Does the merge refuse a shard whose solutions/, course_utils or grader differed?"""
+    path = small["shard"](2) / shards.MANIFEST
+    data = json.loads(path.read_text())
+    assert data["checkout"] == shards.checkout()
+    data["checkout"] = "0" * 16
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="2-of-3 .* another checkout of the course than shard "
+                                         "1-of-3 .*same commit"):
+        merge([], small["out"])
+
+
+def test_the_checkout_fingerprint_follows_every_file_a_grade_depends_on(tmp_path):
+    """Does changing a hidden test, a check, a released notebook or the grader change the
+    fingerprint, while caches and checkpoints leave it alone?"""
+    root = tmp_path / "course"
+    for folder, _ in shards.CHECKOUT:
+        shutil.copytree(paths.ROOT / folder, root / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", ".*", "demo_class"))
+    same = shards.checkout(root)
+    assert same == shards.checkout(paths.ROOT)
+    (root / "course_utils" / "__pycache__").mkdir(exist_ok=True)
+    (root / "course_utils" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"cache")
+    (root / "notebooks" / ".ipynb_checkpoints").mkdir(exist_ok=True)
+    (root / "notebooks" / ".ipynb_checkpoints" / "x.ipynb").write_text("{}")
+    assert shards.checkout(root) == same
+    for changed in (f"solutions/{A}/{A}.ipynb", f"notebooks/{A}/{A}.ipynb",
+                    "course_utils/checks/_core.py", "autograder/replay.py"):
+        original = (root / changed).read_bytes()
+        (root / changed).write_bytes(original + b" ")
+        assert shards.checkout(root) != same, changed
+        (root / changed).write_bytes(original)
+    assert shards.checkout(root) == same
 
 
 def test_shards_with_and_without_the_sandbox_are_refused(small):
