@@ -4,10 +4,13 @@ For every catalogue present in ``translations/ko/``, each current entry (transla
 fuzzy, not obsolete) is compared with the English it translates: the same headings, list
 items, table rows, ``<details>`` folds and blank lines, the same ``$...$`` and ``$$...$$``
 math, code spans, fenced code, link targets, HTML tags and numbers, the same bold and
-italics, and no emphasis marker left unrendered. A notebook with a catalogue must have a
-current translation of every markdown cell, and its rendered Korean solution notebook must
-be valid nbformat whose code cells and nbgrader metadata are the English ones. Nothing is
-executed. The terms and rules are in ``translations/ko/GLOSSARY.md``.
+italics, and no emphasis marker left unrendered. Every notebook, and the course catalogue
+(navigation and contents, ``course.po``), must have a current translation of every text:
+a missing catalogue, a missing, empty or fuzzy entry, or one made for other English fails.
+A notebook's rendered Korean solution notebook must be valid nbformat whose code cells and
+nbgrader metadata are the English ones. Nothing is executed. The terms and rules are in
+``translations/ko/GLOSSARY.md``; the generated notebooks are tested in
+``tests/test_korean_edition.py``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from autograder import translations as T
 LANG = "ko"
 FOLDER = T.TRANSLATIONS / LANG
 CATALOGUES = sorted(p.stem for p in FOLDER.glob("*.po")) if FOLDER.is_dir() else []
+#: the catalogues of notebooks present (the course catalogue translates no notebook)
+NOTEBOOK_CATALOGUES = [name for name in CATALOGUES if name != T.COURSE]
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 FENCE = re.compile(r"^(```|~~~)[^\n]*\n.*?^\1[ \t]*$", re.S | re.M)
@@ -194,13 +199,14 @@ def test_every_current_korean_entry_uses_the_glossary_terms(english, korean):
     assert term_problems(english, korean) == []
 
 
-@pytest.mark.parametrize("name", CATALOGUES)
-def test_a_translated_notebook_has_a_current_entry_for_every_markdown_cell(name):
-    """Does a missing, empty, fuzzy or outdated entry fail for a notebook with a catalogue?"""
-    assert T.problems(LANG, name, T.source_texts(name)) == []
+@pytest.mark.parametrize("name", T.catalogues())
+def test_every_notebook_and_the_course_have_a_current_translation_of_every_text(name):
+    """Does a missing catalogue, or a missing, empty, fuzzy or outdated entry, fail, for each
+    of the eight notebooks and for the course catalogue?"""
+    assert T.problems(LANG, name, T.texts_for(name)) == []
 
 
-@pytest.mark.parametrize("name", CATALOGUES)
+@pytest.mark.parametrize("name", NOTEBOOK_CATALOGUES)
 def test_the_korean_solution_notebook_is_valid_and_changes_markdown_only(name):
     """Is the rendered Korean notebook valid, with every prose cell in Korean and code untouched?"""
     source = nbformat.read(paths.source_notebook(name), as_version=4)
