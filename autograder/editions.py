@@ -29,7 +29,7 @@ from . import cells, navigation, paths
 from . import translations as T
 
 #: the tables of GLOSSARY.md the contents notebook carries: (cell id, text context, heading)
-GLOSSARY_CELLS = [("course-terms", "index-terms", "The terminology table"),
+GLOSSARY_CELLS = [("course-terms", "index-terms", "Terminology table"),
                   ("course-messages", "index-messages", "The words of a check message")]
 
 

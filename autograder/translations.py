@@ -184,7 +184,7 @@ def words(lang: str, name: str = COURSE):
 
 def glossary_table(lang: str, title: str) -> str:
     """The first markdown table under the heading of ``translations/<lang>/GLOSSARY.md``
-    that contains ``title`` (``"The terminology table"``), exactly as written there."""
+    that contains ``title`` (``"Terminology table"``), exactly as written there."""
     path = TRANSLATIONS / lang / "GLOSSARY.md"
     lines = path.read_text(encoding="utf-8").splitlines()
     start = next((i for i, line in enumerate(lines)

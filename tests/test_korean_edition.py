@@ -131,7 +131,7 @@ def test_the_korean_contents_lists_the_course_and_carries_both_glossary_tables()
     assert "check notebooks/ko/03_bn_forward/03_bn_forward.ipynb" in text
     assert nb.cells[0].source.startswith("# 밑바닥부터 배우는 배치 정규화\n")
     assert [c.id for c in nb.cells] == ["course-index", "course-terms", "course-messages"]
-    terms = T.glossary_table(LANG, "The terminology table")
+    terms = T.glossary_table(LANG, "Terminology table")
     gloss = T.glossary_table(LANG, "The words of a check message")
     assert terms in nb.cells[1].source and gloss in nb.cells[2].source
     rows = [[c.strip() for c in row.strip("|").split("|")] for row in terms.splitlines()[2:]]

@@ -133,7 +133,7 @@ def test_the_glossary_table_is_read_under_its_heading(folder):
     (folder / "ko" / "GLOSSARY.md").write_text(
         "# G\n\n## 용어 · The terminology table\n\nText.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
         "\nMore.\n\n| x |\n|---|\n| y |\n\n## Other\n", encoding="utf-8")
-    assert T.glossary_table("ko", "The terminology table") == "| a | b |\n|---|---|\n| 1 | 2 |"
+    assert T.glossary_table("ko", "Terminology table") == "| a | b |\n|---|---|\n| 1 | 2 |"
     with pytest.raises(ValueError, match="no heading"):
         T.glossary_table("ko", "The words of a check message")
 
