@@ -184,11 +184,11 @@ def words(lang: str, name: str = COURSE):
 
 def glossary_table(lang: str, title: str) -> str:
     """The first markdown table under the heading of ``translations/<lang>/GLOSSARY.md``
-    that contains ``title`` (``"Terminology table"``), exactly as written there."""
+    that contains ``title`` (``"Terminology table"``, in any case), exactly as written there."""
     path = TRANSLATIONS / lang / "GLOSSARY.md"
     lines = path.read_text(encoding="utf-8").splitlines()
     start = next((i for i, line in enumerate(lines)
-                  if line.startswith("#") and title in line), None)
+                  if line.startswith("#") and title.lower() in line.lower()), None)
     if start is None:
         raise ValueError(f"{path.relative_to(paths.ROOT)} has no heading with {title!r}")
     table = []

@@ -17,7 +17,6 @@ import pytest
 
 from autograder import paths
 from tests import test_browser as lab
-from tests.reading_site import built
 
 pytestmark = [
     pytest.mark.notebook,
@@ -39,9 +38,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(reading_site):
     """The built site on a free local port: its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(built(tmp_path_factory)))
+    handler = functools.partial(_QuietHandler, directory=str(reading_site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"

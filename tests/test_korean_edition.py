@@ -135,9 +135,8 @@ def test_the_korean_contents_lists_the_course_and_carries_both_glossary_tables()
     gloss = T.glossary_table(LANG, "The words of a check message")
     assert terms in nb.cells[1].source and gloss in nb.cells[2].source
     rows = [[c.strip() for c in row.strip("|").split("|")] for row in terms.splitlines()[2:]]
-    terms_of = {english.split(" (")[0].removeprefix("(min-max) "): korean
-                for english, korean, *_ in rows}
-    assert terms_of == {"standardization": "표준화", "normalization": "(최소-최대) 정규화",
+    terms_of = {english.split(" (")[0]: korean for korean, english, *_ in rows}
+    assert terms_of == {"standardization": "표준화", "normalization": "정규화 (최소-최대 정규화)",
                         "regularization": "규제 (정칙화)", "generalization": "일반화",
                         "batch normalization": "배치 정규화",
                         "internal covariate shift": "내부 공변량 변화"}

@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 
 from autograder import cells, editions, paths
 from autograder import translations as T
-from tests.reading_site import build_site, built, tiny_course, tiny_edition
+from tests.reading_site import build_site, tiny_course, tiny_edition
 
 pytestmark = pytest.mark.notebook
 
@@ -29,8 +29,8 @@ LANGS = ["en", "ko"]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    return built(tmp_path_factory)
+def site(reading_site) -> Path:
+    return reading_site
 
 
 @functools.lru_cache(maxsize=None)
@@ -214,6 +214,21 @@ def test_pages_have_search_on_page_contents_and_a_dark_mode_switch(site, lang):
         assert soup.select(".search-button-field") and soup.select("button.theme-switch-button")
         assert len(soup.select("nav.page-toc a, #bd-toc-nav a, .bd-toc-nav a")) >= 3, name
         assert f'"{name}/{name}"' in index, name
+
+
+def test_the_korean_book_reuses_the_english_books_executions(site):
+    """Is each Korean page the very run of its English page (one jupyter-cache record for
+    both), so the second language executes no notebook again?"""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(build_site.CACHE / build_site.fingerprint())
+    books = site.parent / "books"
+    for name in paths.assignments():
+        records = {lang: cache.match_cache_notebook(nbformat.read(
+            books / lang / name / f"{name}.ipynb", as_version=4)).pk for lang in LANGS}
+        assert records["ko"] == records["en"], (name, records)
+    korean = nbformat.read(books / "ko" / NB03 / f"{NB03}.ipynb", as_version=4)
+    assert re.search(r"[\uac00-\ud7a3]", korean.cells[0].source), "the Korean book is not Korean"
 
 
 def test_no_launch_button_until_the_repository_is_known(site):
