@@ -12,7 +12,8 @@ the English student notebooks (never edited by hand, never from anything else):
 - the navigation cells and the contents notebook are written in the language (the course
   catalogue, ``translations/<lang>/course.po``), with the notebooks' translated titles;
   the contents also carries two tables of the language's ``GLOSSARY.md``: its terminology
-  table, and the words a check message uses (messages stay in English).
+  table, and the words a check message uses (messages stay in English); each notebook says
+  so once, under its top navigation, and links to that table.
 
 The tree is not an assignment: nbgrader's assignments are the folders of ``solutions/``
 (``paths.assignments``), and ``nbgrader generate_assignment --force`` replaces only
@@ -62,7 +63,9 @@ def student_notebook(lang: str, assignment: str, entries: list[dict] | None = No
     """The edition's student notebook, made from the English one in ``notebooks/``."""
     english = nbformat.read(paths.release_notebook(assignment), as_version=4)
     nb = T.translate(english, lang, assignment)
-    return navigation.add_navigation(nb, assignment, entries or course(lang), words(lang))
+    say = words(lang)
+    return navigation.add_navigation(nb, assignment, entries or course(lang), say,
+                                     note=say("nav-messages"))
 
 
 def index_notebook(lang: str, entries: list[dict] | None = None):

@@ -7,8 +7,8 @@ notebooks (their ``# `` heading and their "**Estimated time**" line).
 Every word navigation writes is in :data:`TEXTS`, keyed by a context: a translated edition
 (``editions.py``) passes ``words``, which gives each text in its language (from the
 course catalogue, ``translations/<lang>/course.po``), and reads titles and times from the
-translated notebooks. :data:`EDITION_TEXTS` are the texts only a translated edition's
-contents carries. Without ``words``, everything is the English edition's, as before.
+translated notebooks. :data:`EDITION_TEXTS` are the texts only a translated edition
+carries (in its contents, and the note under each notebook's top navigation). Without ``words``, everything is the English edition's, as before.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ means and what to watch for.""",
     "index-messages": """**Check messages stay in English.** The messages of the checks (what a failing test cell
 prints, what `check` and the grader report) are the same in every edition of the course, so
 that the same code gets the same result in each. The words a message uses:""",
+    # under the top navigation of each notebook of a translated edition: said once per notebook
+    "nav-messages": """*Check messages are in English, as in every edition: the [contents](../00_index.ipynb) has
+a table of the words they use.*""",
 }
 
 
@@ -116,10 +119,13 @@ def nav_cell(name: str, entries: list[dict], words=english):
     return cell
 
 
-def add_navigation(nb, name: str, entries: list[dict], words=english):
-    """Replace any navigation cells with fresh ones at the top and the bottom."""
+def add_navigation(nb, name: str, entries: list[dict], words=english, note: str = ""):
+    """Replace any navigation cells with fresh ones at the top and the bottom; ``note``
+    (a translated edition's) is said once, under the top one."""
     nb.cells = [c for c in nb.cells if NAV_TAG not in c.get("metadata", {}).get("tags", [])]
     top, bottom = nav_cell(name, entries, words), nav_cell(name, entries, words)
+    if note:
+        top["source"] += "\n\n" + note
     top["id"], bottom["id"] = "course-nav-top", "course-nav-bottom"
     nb.cells = [top, *nb.cells, bottom]
     return nb

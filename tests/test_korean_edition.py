@@ -146,6 +146,23 @@ def test_the_korean_contents_lists_the_course_and_carries_both_glossary_tables()
     assert nbformat.validate(nb) is None
 
 
+def test_each_korean_notebook_says_once_that_check_messages_are_in_english():
+    """Does each Korean notebook say, once and in Korean, under its top navigation, that check
+    messages stay in English, linking to the contents' table of their words (and does the
+    English edition say nothing of it)?"""
+    note = editions.words(LANG)("nav-messages")
+    assert note != navigation.english("nav-messages") and HANGUL.search(note)
+    assert f"](../{navigation.INDEX})" in note
+    for name in ASSIGNMENTS:
+        korean = nbformat.read(editions.notebook(LANG, name), as_version=4)
+        saying = [i for i, c in enumerate(korean.cells) if note in c.source]
+        assert saying == [0], (name, saying)
+        english = paths.release_notebook(name).read_text(encoding="utf-8")
+        assert "Check messages are in English" not in english, name
+    index = nbformat.read(KO / navigation.INDEX, as_version=4)
+    assert "CheckFailure" in index.cells[-1].source
+
+
 # ---- the same code in both editions -------------------------------------------------------
 
 #: notebook 04 as a student might hand it in: two functions right, one with a bug (step 6's
