@@ -420,6 +420,28 @@ def test_every_notebook_and_the_course_have_a_current_translation_of_every_text(
     assert T.problems(LANG, name, T.texts_for(name)) == []
 
 
+@pytest.mark.parametrize("name", ["03_bn_forward", T.COURSE])
+def test_an_english_edit_or_a_new_cell_makes_the_real_catalogue_fail(name):
+    """Had the English of one cell changed, or a new cell been added, would the committed
+    Korean catalogue be reported out of date or missing (so the test above fails)?"""
+    texts = T.texts_for(name)
+    edited = [T.Text(texts[0].cell_id, texts[0].english + "\n\nOne more sentence."), *texts[1:]]
+    assert T.problems(LANG, name, edited) == [
+        f"{name} cell {texts[0].cell_id}: the entry translates other English "
+        f"(run `translations update {LANG}`, then revise it)"]
+    added = [*texts, T.Text("brand-new-cell", "A cell nobody has translated.")]
+    assert T.problems(LANG, name, added) == [
+        f"{name} cell brand-new-cell: no entry (run `translations update {LANG}`)"]
+    assert T.translate(new_notebook_like(texts[0]), LANG, name).cells[0].source != texts[0].english
+
+
+def new_notebook_like(text):
+    """A notebook of the one markdown cell ``text`` (its id and English)."""
+    cell = nbformat.v4.new_markdown_cell(text.english)
+    cell["id"] = text.cell_id
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
 @pytest.mark.parametrize("name", NOTEBOOK_CATALOGUES)
 def test_the_korean_solution_notebook_is_valid_and_changes_markdown_only(name):
     """Is the rendered Korean notebook valid, with every prose cell in Korean and code untouched?"""
