@@ -1,5 +1,6 @@
 # The course's commands; `make help` lists them. Two run the whole course on a fresh machine:
 #   make lab    set up the environment (first time only) and open the course in JupyterLab
+#               (make lab-ko: the same, at the Korean edition's contents, notebooks/ko/)
 #   make test   set up the environment (first time only) and run the whole test suite
 # The environment is a virtual environment in .venv, made from pyproject.toml (exact pins).
 
@@ -24,7 +25,7 @@ LAB_FLAGS := $(ROOT_FLAG) --LabApp.default_url=/lab/tree/$(START_NOTEBOOK)
 BUNDLE_DIR ?= dist
 
 .DEFAULT_GOAL := help
-.PHONY: help lab instructor test bench setup system-deps generate site bundle clean clean-venv
+.PHONY: help lab lab-ko instructor test bench setup system-deps generate site bundle clean clean-venv
 
 help: ## list the commands
 	@echo "Batch Normalization, from scratch: make TARGET"
@@ -45,6 +46,9 @@ $(STAMP): pyproject.toml scripts/lab_settings.py scripts/torch_requirements.py
 
 lab: $(STAMP) ## open the course in JupyterLab, at its contents (the student's view)
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS)
+
+lab-ko: $(STAMP) ## 한국어판: the same JupyterLab, at the Korean contents (notebooks/ko/00_index.ipynb)
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/notebooks/ko/00_index.ipynb
 
 instructor: $(STAMP) ## JupyterLab with nbgrader's instructor tools and the course's nbgrader configuration
 	JUPYTER_CONFIG_PATH=$(CURDIR)/autograder $(VENV)/bin/jupyter lab $(LAB_FLAGS)

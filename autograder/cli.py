@@ -1,5 +1,6 @@
 """``python -m autograder``: generate student notebooks, check one, grade a class (whole, or
-in shards on several machines: ``key``, ``grade --shard``, ``merge``)."""
+in shards on several machines: ``key``, ``grade --shard``, ``merge``), keep the
+translations up to date (``translations update``, ``translations status``)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,19 @@ def _parser() -> argparse.ArgumentParser:
     box.add_argument("--no-sandbox", dest="sandbox", action="store_false",
                      help="run kernels unsandboxed (trusted submissions only)")
 
+    trn = sub.add_parser(
+        "translations", help="keep the translations (translations/<lang>/*.po) up to date",
+        description="update: bring the catalogues of LANG (default: every language in "
+                    "translations/) up to date with the English of solutions/ and of the "
+                    "navigation: new cells get empty entries, changed cells become fuzzy "
+                    "(their old translation and English kept), removed ones obsolete. "
+                    "status: how many cells of each catalogue are translated, out of date "
+                    "and missing. Then `python -m autograder generate` writes the editions.")
+    trn.add_argument("action", choices=["update", "status"])
+    trn.add_argument("names", nargs="*", metavar="[LANG] [NAME ...]",
+                     help="a language (ko) and catalogues: notebooks (04_bn_backward) or "
+                          "`course` (default: every catalogue)")
+
     key = sub.add_parser("key", help="make a grading key (before grading in shards)",
                          description="Write a new grading key, the secret the hidden tests' "
                                      "seeds are drawn from, to PATH (mode 0600). Never "
@@ -163,6 +177,51 @@ def _merge(args, err) -> int:
     return 0
 
 
+def _translations(args) -> int:
+    from . import translations as T
+    from .paths import ROOT
+
+    words = list(args.names)
+    known = T.catalogues()
+    lang = None
+    if words and words[0] not in known:
+        lang = words.pop(0)
+        if not T.LANGUAGE_CODE.fullmatch(lang):
+            raise ValueError(f"{lang!r} is neither a language code (ko, pt_BR) nor a catalogue "
+                             f"({', '.join(known)})")
+    unknown = [w for w in words if w not in known]
+    if unknown:
+        raise ValueError(f"no catalogue {', '.join(unknown)}: the catalogues are "
+                         f"{', '.join(known)}")
+    langs = [lang] if lang else T.languages()
+    if not langs:
+        raise ValueError("no language in translations/: name one, e.g. "
+                         "`python -m autograder translations update ko`")
+    if args.action == "status" and lang and lang not in T.languages():
+        raise ValueError(f"no translations/{lang}/ (languages: {', '.join(T.languages())}); "
+                         f"`translations update {lang}` starts it")
+    names = words or known
+    for code in langs:
+        if args.action == "update":
+            for name in names:
+                n = T.update(code, name, T.texts_for(name))
+                print(f"{T.catalog_path(code, name).relative_to(ROOT)}: {n['new']} new, "
+                      f"{n['changed']} changed (fuzzy until revised), {n['removed']} removed, "
+                      f"{n['kept']} kept")
+            continue
+        width = max(len(n) for n in names)
+        print(f"{code}: {'catalogue':<{width}}  cells  translated  out of date  missing")
+        total = {"cells": 0, "translated": 0, "outdated": 0, "missing": 0}
+        for name in names:
+            n = T.status(code, name, T.texts_for(name))
+            total = {k: total[k] + n[k] for k in total}
+            print(f"    {name:<{width}}  {n['cells']:5d}  {n['translated']:10d}  "
+                  f"{n['outdated']:11d}  {n['missing']:7d}")
+        print(f"    {'total':<{width}}  {total['cells']:5d}  {total['translated']:10d}  "
+              f"{total['outdated']:11d}  {total['missing']:7d}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     err = lambda *a: print(*a, file=sys.stderr)  # noqa: E731 - progress goes to stderr
@@ -178,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             print(report.as_json() if args.json else report.as_table())
         elif args.command == "grade":
             return _grade(args, err)
+        elif args.command == "translations":
+            return _translations(args)
         elif args.command == "key":
             from .keys import create
 

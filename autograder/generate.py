@@ -6,7 +6,9 @@ the course's own (``CourseNotebook`` in ``nbgrader_plugins.py``, named in
 execution counts, volatile metadata) so that generating twice changes nothing, and the
 navigation cells are added (``navigation.py``). So stock ``nbgrader generate_assignment
 --force`` writes the same notebooks as this does. The contents notebook
-``notebooks/00_index.ipynb`` is written here. The gradebook nbgrader needs for this is a
+``notebooks/00_index.ipynb`` is written here, and so are the translated editions,
+``notebooks/<lang>/`` for each language of ``translations/`` (``editions.py``), from the
+English student notebooks just written. The gradebook nbgrader needs for this is a
 scratch one: generating never touches the instructor's gradebook.
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cells, navigation, paths
+from . import cells, editions, navigation, paths
 
 
 class GenerateError(RuntimeError):
@@ -72,4 +74,5 @@ def generate(names: list[str] | None = None, log=print) -> list[Path]:
     index = paths.NOTEBOOKS / navigation.INDEX
     cells.write(navigation.index_notebook(entries), index)
     written.append(index)
+    written += editions.generate(names, log=log)
     return written

@@ -13,6 +13,10 @@ nbgrader metadata are the same in every edition), and neither is a written-answe
 a student version (nbgrader's "YOUR ANSWER HERE" and its checksum stay as released);
 the model answers are translated for the reading site.
 
+Besides one catalogue per notebook, each language has a course catalogue,
+``translations/<lang>/course.po``: the words the navigation cells and the contents notebook
+use (``navigation.TEXTS``), keyed by their context (``nav-contents``, ``index-title``, ...).
+
 When an English cell changes, :func:`update` keeps the old translation, marks the entry
 ``fuzzy`` and records the English it was made for (``#| msgid``), as ``msgmerge`` does: a
 translator sees what changed. :func:`problems` lists what is missing or out of date; the
@@ -22,6 +26,7 @@ test suite fails on any of it, so an edition cannot fall behind the English one 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +38,10 @@ from . import paths
 TRANSLATIONS = paths.ROOT / "translations"
 #: cells written by ``generate`` (navigation): translated through the course catalogue
 GENERATED_TAGS = {"course-navigation"}
+#: the course catalogue's name: the words of navigation and of the contents notebook
+COURSE = "course"
+#: a language's folder name: ``ko``, ``pt_BR``
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,22 @@ def texts_of(nb) -> list[Text]:
 
 def source_texts(assignment: str) -> list[Text]:
     return texts_of(nbformat.read(paths.source_notebook(assignment), as_version=4))
+
+
+def catalogues() -> list[str]:
+    """Every catalogue a language has: one per assignment, in course order, then the course's."""
+    return [*paths.assignments(), COURSE]
+
+
+def texts_for(name: str) -> list[Text]:
+    """The English that catalogue ``name`` translates (a notebook's, or the course's)."""
+    if name == COURSE:
+        from . import navigation
+
+        return navigation.texts()
+    if name not in paths.assignments():
+        raise ValueError(f"no catalogue {name!r}: the catalogues are {', '.join(catalogues())}")
+    return source_texts(name)
 
 
 def _header(lang: str, name: str) -> dict:
@@ -127,6 +152,58 @@ def update(lang: str, name: str, texts: list[Text]) -> dict[str, int]:
     return counts
 
 
+def _current(po) -> dict[tuple[str, str], str]:
+    """(context, English) -> translation, for every entry that is translated and not fuzzy."""
+    return {(e.msgctxt, e.msgid): e.msgstr for e in po
+            if not e.obsolete and "fuzzy" not in e.flags and e.msgstr.strip()}
+
+
+def status(lang: str, name: str, texts: list[Text]) -> dict[str, int]:
+    """How far the translation of ``name`` is: ``cells`` to translate, how many are
+    ``translated`` (current), ``outdated`` (fuzzy, or made for other English) and
+    ``missing`` (no entry, or an empty one)."""
+    by_id = {e.msgctxt: e for e in load(lang, name) if not e.obsolete}
+    counts = {"cells": len(texts), "translated": 0, "outdated": 0, "missing": 0}
+    for text in texts:
+        entry = by_id.get(text.cell_id)
+        if entry is None or not entry.msgstr.strip():
+            counts["missing"] += 1
+        elif entry.msgid != text.english or "fuzzy" in entry.flags:
+            counts["outdated"] += 1
+        else:
+            counts["translated"] += 1
+    return counts
+
+
+def words(lang: str, name: str = COURSE):
+    """``tr(context, english)``: the current translation of that entry of catalogue
+    ``name``, or ``english`` itself while there is none (as :func:`translate` does for cells)."""
+    current = _current(load(lang, name))
+    return lambda context, english: current.get((context, english), english)
+
+
+def glossary_table(lang: str, title: str) -> str:
+    """The first markdown table under the heading of ``translations/<lang>/GLOSSARY.md``
+    that contains ``title`` (``"Terminology table"``, in any case), exactly as written there."""
+    path = TRANSLATIONS / lang / "GLOSSARY.md"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next((i for i, line in enumerate(lines)
+                  if line.startswith("#") and title.lower() in line.lower()), None)
+    if start is None:
+        raise ValueError(f"{path.relative_to(paths.ROOT)} has no heading with {title!r}")
+    table = []
+    for line in lines[start + 1:]:
+        if line.startswith("#"):
+            break
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    if len(table) < 3:
+        raise ValueError(f"{path.relative_to(paths.ROOT)}: no table under {title!r}")
+    return "\n".join(table)
+
+
 def problems(lang: str, name: str, texts: list[Text]) -> list[str]:
     """What keeps the translation of ``name`` from being complete and current."""
     path = catalog_path(lang, name)
@@ -160,9 +237,7 @@ def translate(nb, lang: str, name: str):
     version's written-answer cells (nbgrader's "YOUR ANSWER HERE", not the model answer
     the entry translates) keep their text and checksum.
     """
-    po = load(lang, name)
-    current = {(e.msgctxt, e.msgid): e.msgstr for e in po
-               if not e.obsolete and "fuzzy" not in e.flags and e.msgstr.strip()}
+    current = _current(load(lang, name))
     out = copy.deepcopy(nb)
     for cell in out.cells:
         if cell.get("cell_type") != "markdown":

@@ -12,7 +12,10 @@ launch button opening that student notebook. Search, the sidebar of contents, th
 contents of each page and dark mode are the theme's (sphinx-book-theme).
 
 One book per language: ``site/_config.yml`` is what they share, ``site/languages/CODE.yml``
-what each has of its own (its notebooks, its words). Each is written as a Jupyter Book
+what each has of its own (its notebooks, its words). A translated edition's pages are the
+same solution notebooks with their markdown translated (``translations: CODE`` in its file:
+``autograder.translations.translate`` with ``translations/CODE/*.po``); their code is the
+English pages' code, so the execution cache runs each notebook once for every language. Each is written as a Jupyter Book
 source in ``site/_build/books/CODE/`` and built by ``jupyter-book build`` into
 ``site/_build/html/CODE/``; ``site/_build/html/index.html`` leads to the first language.
 Executions are cached (jupyter-cache) in ``site/_build/.jupyter_cache/<fingerprint>``,
@@ -45,6 +48,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import binder_badge  # noqa: E402
 from autograder import cells, navigation  # noqa: E402
+from autograder import translations as T  # noqa: E402
 
 SITE = ROOT / "site"
 OUT = SITE / "_build"
@@ -72,6 +76,8 @@ class Language:
     texts: dict
     #: where the student notebooks are in the repository, for Binder's launch links
     notebooks_in_repo: str = "notebooks"
+    #: the language of ``translations/`` applied to the solutions' markdown (None: as written)
+    translations: str | None = None
 
     @classmethod
     def load(cls, path: Path, root: Path = ROOT) -> "Language":
@@ -79,7 +85,20 @@ class Language:
         return cls(code=Path(path).stem, name=data["name"],
                    sphinx_language=data.get("sphinx_language", Path(path).stem),
                    solutions=root / data["solutions"], notebooks=root / data["notebooks"],
-                   texts=data["texts"], notebooks_in_repo=data["notebooks"])
+                   texts=data["texts"], notebooks_in_repo=data["notebooks"],
+                   translations=data.get("translations"))
+
+    def source(self, name: str):
+        """The solution notebook ``name`` in this language (its markdown translated)."""
+        nb = nbformat.read(self.solutions / name / f"{name}.ipynb", as_version=4)
+        return T.translate(nb, self.translations, name) if self.translations else nb
+
+    def time_label(self) -> str:
+        """How this edition's notebooks label their estimated time."""
+        english = navigation.TEXTS["estimated-time"]
+        if not self.translations:
+            return english
+        return T.words(self.translations)("estimated-time", english)
 
     def assignments(self) -> list[str]:
         """``NN_slug`` of each notebook of this edition, in course order."""
@@ -149,9 +168,10 @@ def index_page(lang: Language, names: list[str], binder: bool) -> str:
     t = lang.texts
     rows = []
     for i, name in enumerate(names, 1):
-        nb = nbformat.read(lang.solutions / name / f"{name}.ipynb", as_version=4)
+        nb = lang.source(name)
         title = navigation._heading(nb) or name
-        rows.append(f"| {i:02d} | [{title}]({name}/{name}.ipynb) | {navigation._time(nb)} | "
+        rows.append(f"| {i:02d} | [{title}]({name}/{name}.ipynb) | "
+                    f"{navigation._time(nb, lang.time_label())} | "
                     f"{{download}}`{t['row_download']} <{_student_path(name)}>` |")
     intro = t["index"].replace("{title}", t["title"]).replace("{binder}",
                                                              t["binder"] if binder else "")
@@ -207,7 +227,7 @@ def write_book(lang: Language, book: Path, editions: list[Language],
     if not names:
         raise SystemExit(f"{lang.code}: no notebooks in {lang.solutions}")
     for name in names:
-        source = nbformat.read(lang.solutions / name / f"{name}.ipynb", as_version=4)
+        source = lang.source(name)
         _write(book / name / f"{name}.ipynb",
                nbformat.writes(prepare(source, name, lang.texts)) + "\n")
         student = lang.notebooks / name / f"{name}.ipynb"

@@ -80,6 +80,8 @@ STUDENT_README = """# Batch Normalization, from scratch: the notebooks (version 
 Eight Jupyter notebooks in which you write batch normalization and its family yourself in
 numpy, check each piece against PyTorch, and see on real handwritten digits what it does.
 Start with `notebooks/00_index.ipynb`, the contents.
+한국어판(the Korean edition, the same exercises and checks): start with
+`notebooks/ko/00_index.ipynb`.
 
 ## Set up (once)
 

@@ -32,3 +32,12 @@ def check_notebook():
 @pytest.fixture(scope="session")
 def assignments():
     return paths.assignments()
+
+
+@pytest.fixture(scope="session")
+def reading_site(tmp_path_factory):
+    """The reading site, both languages, built once per session (tests/reading_site.py):
+    its html folder. tests/test_site.py and tests/test_browser_site.py share it."""
+    from tests.reading_site import built
+
+    return built(tmp_path_factory)

@@ -21,8 +21,11 @@ def run(*args, **kw):
 
 
 def test_generate_reproduces_the_committed_student_notebooks():
-    """Is notebooks/ exactly what `generate` writes (and does a second run change nothing)?"""
+    """Is notebooks/, the Korean edition notebooks/ko/ included, exactly what `generate`
+    writes (and does a second run change nothing)?"""
     before = {p: p.read_bytes() for p in sorted(paths.NOTEBOOKS.rglob("*.ipynb"))}
+    korean = [p for p in before if p.is_relative_to(paths.NOTEBOOKS / "ko")]
+    assert len(korean) == len(paths.assignments()) + 1, "notebooks/ko/ is incomplete: run `make generate`"
     try:
         for _ in range(2):
             result = run("generate")
@@ -37,12 +40,14 @@ def test_generate_reproduces_the_committed_student_notebooks():
 
 
 def test_student_versions_hide_solutions_and_hidden_tests():
-    """Do the student notebooks carry no solution and no hidden test?"""
+    """Do the student notebooks, in both editions, carry no solution and no hidden test?"""
     for assignment in paths.assignments():
-        text = paths.release_notebook(assignment).read_text()
-        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS"):
-            assert marker not in text, (assignment, marker)
-        assert "raise NotImplementedError()" in text
+        for path in (paths.release_notebook(assignment),
+                     paths.NOTEBOOKS / "ko" / assignment / f"{assignment}.ipynb"):
+            text = path.read_text(encoding="utf-8")
+            for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS"):
+                assert marker not in text, (path, marker)
+            assert "raise NotImplementedError()" in text
 
 
 def test_check_json_is_one_object_with_the_documented_fields(check_notebook):

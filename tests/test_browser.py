@@ -316,6 +316,47 @@ def test_student_lab_shows_no_instructor_tool_and_keeps_validate(browser, lab):
     assert _status(lab, "/formgrader/api/assignments") == 404
 
 
+def test_make_lab_ko_starts_the_same_lab_at_the_korean_contents():
+    """Does `make lab-ko` start JupyterLab exactly as `make lab` does, but at the Korean
+    edition's contents (notebooks/ko/00_index.ipynb)?"""
+    env, flags = _make_command("lab")
+    env_ko, flags_ko = _make_command("lab-ko")
+    start = [f for f in flags_ko if f.startswith("--LabApp.default_url=")]
+    assert start == ["--LabApp.default_url=/lab/tree/notebooks/ko/00_index.ipynb"], flags_ko
+    assert env_ko == env and [f for f in flags_ko if f not in start] == [
+        f for f in flags if not f.startswith("--LabApp.default_url=")]
+    assert (paths.NOTEBOOKS / "ko" / "00_index.ipynb").exists()
+
+
+def test_a_korean_notebook_reads_in_korean_and_its_test_cell_runs(browser, lab):
+    """Does a notebook of the Korean edition render its markdown in Korean (math typeset),
+    and does its test cell fail with the same check message as the English edition's?"""
+    nb04 = "04_bn_backward"
+    page = _open(browser, lab, f"notebooks/ko/{nb04}/{nb04}.ipynb")
+    heading = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown h1").first
+    assert "배치 정규화의 역전파" in heading.inner_text()
+    prose = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown").all_inner_texts()
+    assert sum(bool(re.search(r"[\uac00-\ud7a3]", t)) for t in prose) >= 20, prose[:3]
+    assert "차례" in prose[0]  # the navigation cell
+    page.wait_for_function("() => document.querySelectorAll('.jp-RenderedMarkdown "
+                           "mjx-container, .jp-RenderedMarkdown .MathJax').length > 10",
+                           timeout=60_000)
+    _run_all(page, expect_error=True)  # stops at the first cell that calls a stub
+    cell = page.locator(".jp-CodeCell", has_text="check_relative_error(relative_error, seed=0)")
+    cell.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_timeout(500)
+    _wait_idle(page)
+    output = cell.locator(".jp-OutputArea-output")
+    output.first.wait_for(timeout=60_000)
+    text = "\n".join(output.all_inner_texts())
+    assert "CheckFailure" in text and "not written yet" in text, text
+    assert "Traceback" not in text, text
+    cell.scroll_into_view_if_needed()
+    _shot(page, "04_korean_check_message.png")
+    page.close()
+
+
 def test_instructor_lab_formgrader_lists_the_eight_assignments(browser, instructor_lab):
     """Does the instructor's lab (make instructor) read the course's nbgrader configuration
     and list every assignment in the Formgrader, with the Create Assignment panel there?"""

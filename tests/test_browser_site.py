@@ -17,7 +17,6 @@ import pytest
 
 from autograder import paths
 from tests import test_browser as lab
-from tests.reading_site import built
 
 pytestmark = [
     pytest.mark.notebook,
@@ -39,9 +38,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(reading_site):
     """The built site on a free local port: its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(built(tmp_path_factory)))
+    handler = functools.partial(_QuietHandler, directory=str(reading_site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -157,3 +156,22 @@ def test_dark_mode_switch_darkens_the_page(reader, served):
     assert reader.evaluate("document.documentElement.dataset.theme") == "dark"
     _typeset(reader, at_least=20)
     lab._shot(reader, "site_03_dark.png")
+
+
+def test_a_korean_page_reads_in_korean_and_switches_to_the_same_english_page(reader, served):
+    """Does a page of the Korean book read in Korean (math typeset, solutions folded behind
+    Korean words, nothing from outside), and does its switch lead to the same English page?"""
+    nb04 = "04_bn_backward"
+    reader.goto(f"{served}/ko/{nb04}/{nb04}.html")
+    assert reader.evaluate("document.documentElement.lang") == "ko"
+    assert "배치 정규화의 역전파" in reader.locator("article h1").first.inner_text()
+    _typeset(reader, at_least=20)
+    fold = reader.locator("details.hide.above-input").first
+    assert fold.get_attribute("open") is None and "풀이 하나 보기" in fold.locator("summary").inner_text()
+    _only_local(reader, served)
+    lab._shot(reader, "site_ko_04.png")
+    reader.click("nav.course-languages a[hreflang='en']")
+    reader.wait_for_url(f"**/en/{nb04}/{nb04}.html", timeout=30_000)
+    assert "The batch norm backward pass" in reader.locator("article h1").first.inner_text()
+    reader.click("nav.course-languages a[hreflang='ko']")
+    reader.wait_for_url(f"**/ko/{nb04}/{nb04}.html", timeout=30_000)

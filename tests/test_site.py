@@ -1,8 +1,10 @@
 """Is the reading site (Jupyter Book) what a reader needs, and nothing a reader must not see?
 
 Reads the built site's files; tests/test_browser_site.py opens it in a browser. The
-whole site is built once per session (tests/reading_site.py); the launch buttons, a
-second language and a failing notebook are tried on a one-notebook course of their own.
+whole site is built once per session (tests/reading_site.py), in both languages: the
+Korean book (site/languages/ko.yml) passes every check the English one does. The launch
+buttons, the language switch and a failing notebook are tried on a one-notebook course of
+their own.
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from autograder import cells, paths
-from tests.reading_site import build_site, built, tiny_course, tiny_edition
+from autograder import cells, editions, paths
+from autograder import translations as T
+from tests.reading_site import build_site, tiny_course, tiny_edition
 
 pytestmark = pytest.mark.notebook
 
 NB03 = "03_bn_forward"
+#: every edition of the site: each passes the same checks
+LANGS = ["en", "ko"]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    return built(tmp_path_factory)
+def site(reading_site) -> Path:
+    return reading_site
 
 
 @functools.lru_cache(maxsize=None)
@@ -46,10 +51,20 @@ def _page(site: Path, name: str, lang: str = "en") -> Path:
     return site / lang / name / f"{name}.html"
 
 
-def _spoilers(name: str) -> tuple[list[str], list[str]]:
-    """Lines of each solution a student does not get, and a phrase of each model answer."""
+def _source(name: str, lang: str):
+    """The solution notebook as the ``lang`` book's page is made from it."""
     source = nbformat.read(paths.source_notebook(name), as_version=4)
-    student = nbformat.read(paths.release_notebook(name), as_version=4)
+    return source if lang == "en" else T.translate(source, lang, name)
+
+
+def _student(name: str, lang: str) -> Path:
+    return paths.release_notebook(name) if lang == "en" else editions.notebook(lang, name)
+
+
+def _spoilers(name: str, lang: str = "en") -> tuple[list[str], list[str]]:
+    """Lines of each solution a student does not get, and a phrase of each model answer."""
+    source = _source(name, lang)
+    student = nbformat.read(_student(name, lang), as_version=4)
     given = {line.strip() for c in student.cells for line in c.source.splitlines()}
     code, answers = [], []
     for cell in source.cells:
@@ -58,7 +73,7 @@ def _spoilers(name: str) -> tuple[list[str], list[str]]:
                      if len(line.strip()) >= 12 and line.strip() not in given
                      and "### " not in line]
         elif cells.is_manual_answer(cell):
-            words = max(re.findall(r"[A-Za-z ,]+", cell.source), key=len).strip()
+            words = max(re.findall(r"[A-Za-z\uac00-\ud7a3 ,]+", cell.source), key=len).strip()
             answers.append(words)
     return code, answers
 
@@ -73,11 +88,12 @@ def _hidden_lines(name: str) -> list[str]:
     return lines
 
 
-def test_every_page_folds_each_solution_and_model_answer(site):
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_folds_each_solution_and_model_answer(site, lang):
     """Is each solution's code and each model answer on its page, but only inside a fold?"""
     for name in paths.assignments():
-        soup = _fresh_soup(_page(site, name))
-        code, answers = _spoilers(name)
+        soup = _fresh_soup(_page(site, name, lang))
+        code, answers = _spoilers(name, lang)
         assert code and answers, name
         folded = "\n".join(d.get_text() for d in soup.find_all("details"))
         assert set(code) <= _lines(folded), (name, set(code) - _lines(folded))
@@ -112,7 +128,8 @@ EXTERNAL = re.compile(r"^(https?:)?//", re.I)
 def test_pages_and_stylesheets_load_nothing_from_outside(site):
     """Does no page or stylesheet pull a script, style, image, frame or font from another host?"""
     pages = list(site.rglob("*.html"))
-    assert len(pages) >= 1 + 8 + 1  # the contents, the notebooks, the search page
+    assert len(pages) >= 2 * (1 + 8 + 1)  # each book's contents, notebooks, search page
+    assert {p.relative_to(site).parts[0] for p in pages} >= set(LANGS)
     for page in pages:
         soup = _soup(page)
         for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"),
@@ -127,22 +144,24 @@ def test_pages_and_stylesheets_load_nothing_from_outside(site):
         assert not re.search(r"@import\s+(url\()?['\"]?(https?:)?//", css.read_text(errors="replace")), css
 
 
-def test_math_uses_the_sites_own_mathjax(site):
+@pytest.mark.parametrize("lang", LANGS)
+def test_math_uses_the_sites_own_mathjax(site, lang):
     """Does every page with math load MathJax from the site itself, and is it there?"""
     for name in ["index"] + [f"{n}/{n}" for n in paths.assignments()]:
-        page = site / "en" / f"{name}.html"
+        page = site / lang / f"{name}.html"
         scripts = [s.get("src", "") for s in _soup(page).find_all("script")]
         mathjax = [s for s in scripts if "MathJax.js" in s]
         assert len(mathjax) == 1 and mathjax[0].split("?")[0].endswith("_static/mathjax/MathJax.js"), \
             (page, mathjax)
         assert (page.parent / mathjax[0].split("?")[0]).resolve().is_file()
-    assert (site / "en" / "_static" / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    assert (site / lang / "_static" / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
 
 
-def test_every_page_is_its_notebook_executed_from_the_solution(site):
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_is_its_notebook_executed_from_the_solution(site, lang):
     """Does each page show what its run printed, every visible check passing, and no error?"""
     for name in paths.assignments():
-        soup = _soup(_page(site, name))
+        soup = _soup(_page(site, name, lang))
         outputs = soup.select("div.cell_output")
         assert outputs, name
         shown = " ".join(o.get_text() for o in outputs)
@@ -153,15 +172,17 @@ def test_every_page_is_its_notebook_executed_from_the_solution(site):
         for text in printed:
             assert text in shown, (name, text)
         assert "Traceback" not in shown and not soup.select(".output.traceback"), name
-    assert len(_soup(_page(site, NB03)).select("div.cell_output img")) >= 3
+    assert len(_soup(_page(site, NB03, lang)).select("div.cell_output img")) >= 3
 
 
-def test_download_button_and_page_link_give_the_student_notebook(site):
-    """Do the page's download button and its link both give the student notebook, not the solution?"""
+@pytest.mark.parametrize("lang", LANGS)
+def test_download_button_and_page_link_give_the_student_notebook(site, lang):
+    """Do the page's download button and its link both give the student notebook of its
+    edition (notebooks/ or notebooks/ko/), not the solution?"""
     for name in paths.assignments():
-        page = _page(site, name)
+        page = _page(site, name, lang)
         soup = _soup(page)
-        student = paths.release_notebook(name).read_bytes()
+        student = _student(name, lang).read_bytes()
         button = soup.select("a.btn-download-source-button")
         link = soup.select("a.reference.download")
         assert len(button) == 1 and link, name
@@ -170,33 +191,81 @@ def test_download_button_and_page_link_give_the_student_notebook(site):
             assert target.suffix == ".ipynb" and target.read_bytes() == student, (name, a["href"])
 
 
-def test_sidebar_lists_the_notebooks_in_course_order(site):
+@pytest.mark.parametrize("lang", LANGS)
+def test_sidebar_lists_the_notebooks_in_course_order(site, lang):
     """Does every page's sidebar list the contents page, then the eight notebooks in order?"""
     names = paths.assignments()
     assert len(names) == 8
     for name in ["index"] + names:
-        page = site / "en" / ("index.html" if name == "index" else f"{name}/{name}.html")
+        page = site / lang / ("index.html" if name == "index" else f"{name}/{name}.html")
         hrefs = [a["href"] for a in _soup(page).select("nav.bd-docs-nav a")]
         pages = [h.rsplit("/", 1)[-1].removesuffix(".html") for h in hrefs]
         expected = ["index"] + names
         assert [p if p != "#" else name for p in pages] == expected, (page, hrefs)
 
 
-def test_pages_have_search_on_page_contents_and_a_dark_mode_switch(site):
+@pytest.mark.parametrize("lang", LANGS)
+def test_pages_have_search_on_page_contents_and_a_dark_mode_switch(site, lang):
     """Has each notebook page a search field, its own contents and the theme's light/dark switch?"""
-    assert (site / "en" / "search.html").is_file()
-    index = (site / "en" / "searchindex.js").read_text(encoding="utf-8")
+    assert (site / lang / "search.html").is_file()
+    index = (site / lang / "searchindex.js").read_text(encoding="utf-8")
     for name in paths.assignments():
-        soup = _soup(_page(site, name))
+        soup = _soup(_page(site, name, lang))
         assert soup.select(".search-button-field") and soup.select("button.theme-switch-button")
         assert len(soup.select("nav.page-toc a, #bd-toc-nav a, .bd-toc-nav a")) >= 3, name
         assert f'"{name}/{name}"' in index, name
 
 
+def test_the_korean_book_reuses_the_english_books_executions(site):
+    """Is each Korean page the very run of its English page (one jupyter-cache record for
+    both), so the second language executes no notebook again?"""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(build_site.CACHE / build_site.fingerprint())
+    books = site.parent / "books"
+    for name in paths.assignments():
+        records = {lang: cache.match_cache_notebook(nbformat.read(
+            books / lang / name / f"{name}.ipynb", as_version=4)).pk for lang in LANGS}
+        assert records["ko"] == records["en"], (name, records)
+    korean = nbformat.read(books / "ko" / NB03 / f"{NB03}.ipynb", as_version=4)
+    assert re.search(r"[\uac00-\ud7a3]", korean.cells[0].source), "the Korean book is not Korean"
+
+
 def test_no_launch_button_until_the_repository_is_known(site):
     """Without the repository's GitHub path, does no page offer a Binder launch?"""
-    for page in (site / "en").rglob("*.html"):
+    for page in site.rglob("*.html"):
         assert "mybinder.org" not in page.read_text(encoding="utf-8"), page
+
+
+def test_the_korean_book_reads_in_korean_and_links_each_page_to_its_english(site):
+    """Is each Korean page marked Korean and linked to the same English page (and back), with
+    the Korean titles and times of the translated notebooks on the Korean contents?"""
+    for name in ["index"] + [f"{n}/{n}" for n in paths.assignments()]:
+        pages = {lang: site / lang / f"{name}.html" for lang in LANGS}
+        assert _soup(pages["ko"]).html["lang"] == "ko"
+        for here, there in (("ko", "en"), ("en", "ko")):
+            links = _soup(pages[here]).select(f"nav.course-languages a[hreflang='{there}']")
+            assert len(links) == 1, (pages[here], links)
+            assert (pages[here].parent / links[0]["href"]).resolve() == pages[there].resolve()
+    nb04 = "04_bn_backward"
+    title = _soup(_page(site, nb04, "ko")).find("h1").get_text()
+    assert "04 · 배치 정규화의 역전파" in title, title
+    index = _soup(site / "ko" / "index.html")
+    assert "밑바닥부터 배우는 배치 정규화" in index.find("h1").get_text()
+    rows = {r.find("td").get_text(): r.get_text(" ") for r in index.select("table tbody tr")}
+    assert "배치 정규화의 역전파" in rows["04"] and "90분" in rows["04"], rows["04"]
+    assert "한국어" in _soup(_page(site, nb04, "en")).select_one("nav.course-languages").get_text()
+
+
+def test_the_korean_books_launch_path_is_the_korean_edition():
+    """Once the repository is known, does the Korean book launch notebooks/ko/ on Binder?"""
+    ko = build_site.Language.load(paths.ROOT / "site" / "languages" / "ko.yml")
+    assert ko.notebooks == editions.folder("ko") and ko.translations == "ko"
+    config = build_site.book_config(ko, [ko], paths.assignments(), ("my-school/bn-course", "HEAD"),
+                                    Path("cache"))
+    assert config["repository"]["path_to_book"] == "notebooks/ko"
+    assert config["sphinx"]["config"]["course_student_notebooks"][f"{NB03}/{NB03}"] == str(
+        editions.notebook("ko", NB03))
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """Do the translation catalogues follow the English, and never touch code or nbgrader's cells?"""
 
+import re
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -98,3 +100,60 @@ def test_translate_changes_markdown_only_and_leaves_answer_cells_as_released(fol
     assert out.cells[1] == student.cells[1] and out.cells[2] == student.cells[2]
     assert T.translate(source, "ko", "nb").cells[1].source == "모범 답안."
     assert nbformat.validate(out) is None
+
+
+def test_status_counts_translated_outdated_and_missing_cells(folder):
+    """Does status count each cell once: translated, out of date (fuzzy or other English), missing?"""
+    T.update("ko", "nb", T.texts_of(_nb("A", "B", "C", "D")))
+    _translate_all("ko", "nb", {"A": "가", "B": "나", "C": "다", "D": ""})
+    texts = T.texts_of(_nb("A", "B, changed", "C", "D", "E"))
+    assert T.status("ko", "nb", texts) == {"cells": 5, "translated": 2, "outdated": 1,
+                                           "missing": 2}
+    T.update("ko", "nb", texts)
+    assert T.status("ko", "nb", texts) == {"cells": 5, "translated": 2, "outdated": 1,
+                                           "missing": 2}
+    assert T.status("ko", "absent", texts)["missing"] == 5
+
+
+def test_words_gives_the_current_translation_or_the_english(folder):
+    """Does the course catalogue's lookup fall back to the English for a missing, empty or
+    fuzzy entry, or one made for other English?"""
+    T.update("ko", "course", [T.Text("nav-contents", "Contents"), T.Text("title", "Title")])
+    _translate_all("ko", "course", {"Contents": "차례", "Title": ""})
+    tr = T.words("ko")
+    assert tr("nav-contents", "Contents") == "차례"
+    assert tr("nav-contents", "Table of contents") == "Table of contents"
+    assert tr("title", "Title") == "Title" and tr("other", "Other") == "Other"
+    assert T.words("xx")("nav-contents", "Contents") == "Contents"
+
+
+def test_the_glossary_table_is_read_under_its_heading(folder):
+    """Is the table under a GLOSSARY.md heading read as written, and a missing one named?"""
+    (folder / "ko").mkdir()
+    (folder / "ko" / "GLOSSARY.md").write_text(
+        "# G\n\n## 용어 · The terminology table\n\nText.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+        "\nMore.\n\n| x |\n|---|\n| y |\n\n## Other\n", encoding="utf-8")
+    assert T.glossary_table("ko", "Terminology table") == "| a | b |\n|---|---|\n| 1 | 2 |"
+    with pytest.raises(ValueError, match="no heading"):
+        T.glossary_table("ko", "The words of a check message")
+
+
+def test_the_translations_command_updates_and_reports(folder, monkeypatch, capsys):
+    """Do `translations update ko NAME` and `translations status` write and count the
+    catalogue, and is an unknown name or language refused with the catalogues named?"""
+    from autograder import cli
+
+    monkeypatch.setattr(T.paths, "assignments", lambda: ["01_nb"])
+    monkeypatch.setattr(T, "source_texts", lambda name: T.texts_of(_nb("# Title", "Text.")))
+    assert cli.main(["translations", "update", "ko", "01_nb"]) == 0
+    assert "ko/01_nb.po: 2 new, 0 changed (fuzzy until revised)" in capsys.readouterr().out
+    _translate_all("ko", "01_nb", {"# Title": "# 제목", "Text.": ""})
+    assert cli.main(["translations", "status"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"01_nb\s+2\s+1\s+0\s+1", out), out
+    assert re.search(r"course\s+\d+\s+0\s+0\s+\d+", out), out  # no course.po yet: all missing
+    assert not (folder / "ko" / "course.po").exists()
+    assert cli.main(["translations", "update", "ko", "nope"]) == 2
+    assert "the catalogues are 01_nb, course" in capsys.readouterr().err
+    assert cli.main(["translations", "status", "xx"]) == 2
+    assert "no translations/xx/" in capsys.readouterr().err

@@ -8,10 +8,13 @@ italics, and no emphasis marker left unrendered. Numbers are kept as written, wi
 exception: an English number with a scale word or suffix ("13.3 million", "31.0M", "5k")
 may be written with Korean units ("1,330만", "3,100만", "5,000"), and then its value must be
 the same. A translation adds structure only where its entry declares it (a translator comment
-``# adds: table``), and then exactly that. A notebook with a catalogue must have a current
-translation of every markdown cell, and its rendered Korean solution notebook must
-be valid nbformat whose code cells and nbgrader metadata are the English ones. Nothing is
-executed. The terms and rules are in ``translations/ko/GLOSSARY.md``.
+``# adds: table``), and then exactly that. Every notebook, and the course catalogue
+(navigation and contents, ``course.po``), must have a current translation of every text:
+a missing catalogue, a missing, empty or fuzzy entry, or one made for other English fails.
+A notebook's rendered Korean solution notebook must be valid nbformat whose code cells and
+nbgrader metadata are the English ones. Nothing is executed. The terms and rules are in
+``translations/ko/GLOSSARY.md``; the generated notebooks are tested in
+``tests/test_korean_edition.py``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from autograder import translations as T
 LANG = "ko"
 FOLDER = T.TRANSLATIONS / LANG
 CATALOGUES = sorted(p.stem for p in FOLDER.glob("*.po")) if FOLDER.is_dir() else []
+#: the catalogues of notebooks present (the course catalogue translates no notebook)
+NOTEBOOK_CATALOGUES = [name for name in CATALOGUES if name != T.COURSE]
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 FENCE = re.compile(r"^(```|~~~)[^\n]*\n.*?^\1[ \t]*$", re.S | re.M)
@@ -408,13 +413,36 @@ def test_every_current_korean_entry_uses_the_glossary_terms(english, korean, add
     assert term_problems(english, korean) == []
 
 
-@pytest.mark.parametrize("name", CATALOGUES)
-def test_a_translated_notebook_has_a_current_entry_for_every_markdown_cell(name):
-    """Does a missing, empty, fuzzy or outdated entry fail for a notebook with a catalogue?"""
-    assert T.problems(LANG, name, T.source_texts(name)) == []
+@pytest.mark.parametrize("name", T.catalogues())
+def test_every_notebook_and_the_course_have_a_current_translation_of_every_text(name):
+    """Does a missing catalogue, or a missing, empty, fuzzy or outdated entry, fail, for each
+    of the eight notebooks and for the course catalogue?"""
+    assert T.problems(LANG, name, T.texts_for(name)) == []
 
 
-@pytest.mark.parametrize("name", CATALOGUES)
+@pytest.mark.parametrize("name", ["03_bn_forward", T.COURSE])
+def test_an_english_edit_or_a_new_cell_makes_the_real_catalogue_fail(name):
+    """Had the English of one cell changed, or a new cell been added, would the committed
+    Korean catalogue be reported out of date or missing (so the test above fails)?"""
+    texts = T.texts_for(name)
+    edited = [T.Text(texts[0].cell_id, texts[0].english + "\n\nOne more sentence."), *texts[1:]]
+    assert T.problems(LANG, name, edited) == [
+        f"{name} cell {texts[0].cell_id}: the entry translates other English "
+        f"(run `translations update {LANG}`, then revise it)"]
+    added = [*texts, T.Text("brand-new-cell", "A cell nobody has translated.")]
+    assert T.problems(LANG, name, added) == [
+        f"{name} cell brand-new-cell: no entry (run `translations update {LANG}`)"]
+    assert T.translate(new_notebook_like(texts[0]), LANG, name).cells[0].source != texts[0].english
+
+
+def new_notebook_like(text):
+    """A notebook of the one markdown cell ``text`` (its id and English)."""
+    cell = nbformat.v4.new_markdown_cell(text.english)
+    cell["id"] = text.cell_id
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_CATALOGUES)
 def test_the_korean_solution_notebook_is_valid_and_changes_markdown_only(name):
     """Is the rendered Korean notebook valid, with every prose cell in Korean and code untouched?"""
     source = nbformat.read(paths.source_notebook(name), as_version=4)
