@@ -338,7 +338,7 @@ def test_one_submission_that_breaks_the_grader_costs_only_its_own_row(tmp_path, 
 
 def test_the_grader_process_of_a_notebook_has_a_memory_limit(monkeypatch):
     """Past its address-space limit, is the notebook a 'limit exceeded' row that says so?"""
-    def greedy(job):
+    def greedy(job, spare=None):
         hoard = bytearray(6 * 2**30)  # more than the limit below: refused
         return {"cells": [], "problem": None, "notes": [str(len(hoard))]}
 
