@@ -18,7 +18,11 @@ restored), :mod:`~autograder.pool` and :mod:`~autograder.worker` (notebooks side
 each in its kernel: :mod:`~autograder.kernel`), :mod:`~autograder.replay` (test cells judged
 in the grader, against the kernel's :mod:`~autograder.harness`, over :mod:`~autograder.wire`),
 :mod:`~autograder.report` (the grades table) and :mod:`~autograder.feedback` (the pages),
-written by :mod:`~autograder.results`; hidden seeds from :mod:`~autograder.keys`. Grading
+written by :mod:`~autograder.results`; hidden seeds from :mod:`~autograder.keys`. Trusting
+nothing a submission holds: :mod:`~autograder.safefiles` (read it without following links,
+bounded), :mod:`~autograder.sanitize` (what is printed, paged or put in a CSV),
+:mod:`~autograder.standins` (no callable reference or checks in the sandbox) and
+:mod:`~autograder.limits` (the kernel's processes). Grading
 past one machine: :mod:`~autograder.shards` (``grade --shard K/N``) and
 :mod:`~autograder.merge`.
 :mod:`autograder.demo` builds the demo class in ``autograder/demo_class``.

@@ -8,11 +8,15 @@ import nbformat
 
 
 def meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    """A cell's nbgrader metadata; {} when it has none, or none that is a dict."""
+    metadata = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    found = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
+    return found if isinstance(found, dict) else {}
 
 
 def grade_id(cell) -> str | None:
-    return meta(cell).get("grade_id")
+    gid = meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) else None
 
 
 def is_autograded_test(cell) -> bool:

@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="seconds per notebook, kernel start included (default 1800)")
     grd.add_argument("--memory", type=int, default=4096, metavar="MB",
                      help="memory (address space) per kernel in MiB (default 4096)")
+    grd.add_argument("--cpu-time", type=float, default=None, metavar="S",
+                     help="CPU seconds each kernel process may use (default: the notebook "
+                          "timeout)")
+    grd.add_argument("--grader-memory", type=int, default=4096, metavar="MB",
+                     help="memory (address space) of the grader process judging one notebook, "
+                          "in MiB (default 4096)")
     grd.add_argument("--shard", metavar="K/N", default=None,
                      help="grade only shard K of N (K from 1 to N), into shards/K-of-N/ next "
                           "to the CSV; needs the grading key made beforehand (see `key`)")
@@ -108,7 +114,8 @@ def _grade(args, err) -> int:
     if args.shard is not None and demo:
         raise ValueError("--shard needs SUBMISSIONS_DIR (the demo class is graded whole)")
     shard = parse(args.shard) if args.shard is not None else None
-    settings = Settings(memory_mb=args.memory, sandbox=args.sandbox)
+    settings = Settings(memory_mb=args.memory, sandbox=args.sandbox, cpu_seconds=args.cpu_time,
+                        grader_memory_mb=args.grader_memory)
     if args.workers:
         settings.workers = args.workers
     settings.timeout = args.timeout or (20.0 if demo else settings.timeout)

@@ -270,6 +270,78 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 '''
 
 
+FORGED_DESCRIBE = """
+# Answer the grader's questions with more than it asked: checks that always pass, a numpy
+# whose comparisons always succeed and builtins that agree with everything.
+import types
+
+_harness = __bn_grader__  # noqa: F821 - the grading harness, as the kernel holds it
+_answer = _harness._handle
+
+
+def _passes(*args, **kwargs):
+    return None
+
+
+def _forged(request):
+    reply = _answer(request)
+    if request.get("op") == "describe" and reply.get("ok"):
+        extra = {name: _passes for name in ("check_batchnorm_forward", "check_identity_params",
+                                            "isinstance", "len", "print", "AssertionError")}
+        extra["np"] = types.SimpleNamespace(allclose=lambda *a, **k: True)
+        pairs = reply["value"]["$dict"] + [[k, _harness.side.encode(v)] for k, v in extra.items()]
+        reply["value"] = {"$dict": pairs}
+    return reply
+
+
+_harness._handle = _forged
+"""
+
+UNSEEN_REFERENCE = """
+# Call the course's reference with the profiler off: no record of the call is made.
+import sys
+
+from course_utils import reference as _reference
+
+
+def _unseen(function, *args, **kwargs):
+    saved = sys.getprofile()
+    sys.setprofile(None)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        sys.setprofile(saved)
+
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    return _unseen(_reference.batchnorm_forward, x, gamma, beta, eps=eps)
+
+
+def identity_params(x, eps=1e-5):
+    return _unseen(_reference.identity_params, x, eps=eps)
+"""
+
+HUGE_REPLY = forward('''
+    return np.ones((3000, 2000)), {}  # a 48 MB "result": one reply far larger than any answer
+''')
+
+FORK_BOMB = """
+# Every process goes on starting processes, for ever.
+import os
+import time
+
+while True:
+    try:
+        os.fork()
+    except OSError:
+        time.sleep(0.01)
+"""
+
+#: a grade_id that erases the line above on a terminal, retitles the window and says "passed"
+ESCAPES = "\x1b[1A\x1b[2K\x1b]0;all tests passed\x07\x1b[32mbonus_tests\x1b[0m"
+FORMULA_STUDENT = "=folder-name-is-a-formula"
+
+
 def _visible_cases(check, seed=0):
     """The inputs the visible test gives a function, with the right answers (computed here)."""
     seen = []
@@ -430,7 +502,75 @@ def scenarios() -> dict[str, object]:
         "malformed-json": _malformed,
         "missing-notebook": _missing,
         "wrong-assignment-name": _wrong_folder,
+        # attacks on the grader itself (issue: grading that no submission can fool)
+        "forged-describe-reply": notebook(right=(), after_forward=FORGED_DESCRIBE),
+        "reference-called-unseen": notebook(UNSEEN_REFERENCE, UNSEEN_REFERENCE),
+        "notebook-is-a-link": _notebook_link,
+        "student-folder-is-a-link": _student_link,
+        "extra-file-is-a-link": _extra_file_links,
+        "metadata-not-a-dict": _bad_metadata("batchnorm_forward", lambda m: "solution"),
+        "grade-id-not-a-string": _bad_metadata("identity_params_tests",
+                                               lambda m: {**m, "grade_id": [m["grade_id"]]}),
+        "points-not-a-number": _bad_metadata("q_identity", lambda m: {**m, "points": "lots"}),
+        "too-many-cells": _too_many_cells,
+        "huge-reply": notebook(HUGE_REPLY, right=("identity_params",)),
+        "fork-bomb": notebook(right=both, after_forward=FORK_BOMB),
+        FORMULA_STUDENT: _missing,
+        "terminal-escapes-in-names": _escapes,
     }
+
+
+def _bad_metadata(grade_id: str, change):
+    """The model answers, with one cell's nbgrader metadata changed by ``change(metadata)``."""
+    nb = notebook(right=("batchnorm_forward", "identity_params"))
+    cell = next(c for c in nb.cells if cells.grade_id(c) == grade_id)
+    cell.metadata["nbgrader"] = change(dict(cell.metadata["nbgrader"]))
+    return nb
+
+
+def _link(link: Path, target: str) -> None:
+    """A symbolic link with a relative target (it works in any checkout of the course)."""
+    link.symlink_to(target)
+
+
+def _notebook_link(folder: Path) -> None:
+    # autograder/demo_class/<student>/<assignment>/ -> the course's root is 4 folders up
+    _link(folder / f"{ASSIGNMENT}.ipynb", f"../../../../solutions/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+
+
+def _student_link(folder: Path) -> None:
+    student = folder.parent
+    folder.rmdir()
+    student.rmdir()
+    _link(student, "../../solutions")
+
+
+def _extra_file_links(folder: Path) -> None:
+    cells.write(notebook(right=("batchnorm_forward", "identity_params")),
+                folder / f"{ASSIGNMENT}.ipynb")
+    _link(folder / "timestamp.txt", "../../../../grading-demo/.grading-key")
+    _link(folder / "submission_secret.txt", "/etc/shadow")
+
+
+def _too_many_cells(folder: Path) -> None:
+    nb = notebook()
+    from .prepare import MAX_CELLS
+
+    for k in range(MAX_CELLS + 1 - len(nb.cells)):
+        extra = nbformat.v4.new_raw_cell("")
+        extra["id"] = f"extra-{k}"
+        nb.cells.append(extra)
+    cells.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+
+
+def _escapes(folder: Path) -> None:
+    nb = notebook()
+    fake = nbformat.v4.new_code_cell("print('bonus points')")
+    fake["id"] = "bonus"
+    fake.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                 "grade_id": ESCAPES, "points": 10, "schema_version": 3}
+    nb.cells.append(fake)
+    cells.write(nb, folder / f"{ASSIGNMENT}.ipynb")
 
 
 def _malformed(folder: Path) -> None:
@@ -450,9 +590,17 @@ def _wrong_folder(folder: Path) -> None:
     folder.rmdir()
 
 
+RUFF_CONFIG = """# The demo class holds student submissions, broken and hostile on purpose (see
+# autograder/demo.py): they are fixtures, not course code, so ruff leaves them alone.
+extend-exclude = ["*"]
+"""
+
+
 def build(target: Path = CLASS_DIR) -> list[str]:
     if target.exists():
         shutil.rmtree(target)
+    target.mkdir(parents=True)
+    (target / ".ruff.toml").write_text(RUFF_CONFIG)
     built = []
     for student, what in scenarios().items():
         folder = target / student / ASSIGNMENT

@@ -6,13 +6,16 @@ One self-contained HTML page per student and assignment. It shows the student's 
 (which case, what was expected, what came back, the likely mistake). The hidden tests'
 source is never written here. Everything from the submission is HTML-escaped and no
 output of the student's code is embedded (no HTML, scripts or images from it), so the page
-is safe to open; it has no timestamps, so re-grading writes the same bytes.
+is safe to open; control characters are replaced (``sanitize.text``), so it is safe to read
+in a terminal too; it has no timestamps, so re-grading writes the same bytes.
 """
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
+
+from . import sanitize
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
@@ -31,7 +34,7 @@ pre { white-space: pre-wrap; word-break: break-word; background: #f6f8fa; paddin
 
 
 def _e(text) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(sanitize.text(text), quote=True)
 
 
 def _pre(text, cls="") -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collect as collecting
-from . import keys, paths, pool, prepare, report, results, sandbox, shards
+from . import keys, paths, pool, prepare, report, results, safefiles, sandbox, sanitize, shards
 
 DEMO_CLASS = paths.CONFIG_DIR / "demo_class"
 DEMO_EXPECTED = paths.CONFIG_DIR / "demo_expected_grades.csv"
@@ -43,6 +43,8 @@ class Settings:
     memory_mb: int = 4096             # address space of a kernel and all it starts
     file_mb: int = 256                # largest file a kernel may write
     sandbox: bool | None = None       # None: when available; True: required; False: off
+    cpu_seconds: float | None = None  # CPU time of each kernel process (None: notebook_timeout)
+    grader_memory_mb: int = 4096      # address space of the grader process judging a notebook
 
 
 @dataclass
@@ -105,7 +107,23 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
 def limits(settings: Settings) -> dict:
     """The settings a notebook's grade can depend on (not the number of workers)."""
     return {"timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
-            "memory_mb": settings.memory_mb, "file_mb": settings.file_mb}
+            "memory_mb": settings.memory_mb, "file_mb": settings.file_mb,
+            "cpu_seconds": _cpu_seconds(settings), "grader_memory_mb": settings.grader_memory_mb}
+
+
+def _cpu_seconds(settings: Settings) -> float:
+    return float(settings.cpu_seconds or settings.notebook_timeout)
+
+
+def _failed(sub, status: str, notes: list[str]) -> results.Graded:
+    return results.Graded(report.Row(sub.student, sub.assignment, status=status,
+                                     notes=list(sub.notes) + notes))
+
+
+def _grader_error(sub, where: str, exc: BaseException) -> results.Graded:
+    """One submission the grader failed on: its row says so, the others go on."""
+    return _failed(sub, "grader error", [f"the grader failed while {where} "
+                                         f"({type(exc).__name__}: {str(exc)[:300]})"])
 
 
 def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], log):
@@ -114,31 +132,38 @@ def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], 
     jobs, pending = [], []
     for sub in found:
         if sub.reason:
-            graded.append(results.Graded(report.Row(sub.student, sub.assignment,
-                                                    status=sub.reason, notes=list(sub.notes))))
+            graded.append(_failed(sub, sub.reason, []))
             continue
         try:
-            prepared = prepare.prepare(sub.notebook, sub.assignment)
+            prepared = prepare.prepare(sub.notebook, sub.assignment, sub.root)
         except prepare.Malformed as exc:
-            graded.append(results.Graded(report.Row(
-                sub.student, sub.assignment, status="malformed notebook",
-                notes=list(sub.notes) + [str(exc)])))
+            graded.append(_failed(sub, "malformed notebook", [str(exc)]))
+            continue
+        except safefiles.Unsafe as exc:
+            graded.append(_failed(sub, exc.status, [str(exc)]))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug on one notebook never stops the class
+            graded.append(_grader_error(sub, "reading the notebook", exc))
             continue
         jobs.append(_job(sub, prepared, settings, status, key, hide))
         pending.append((sub, prepared))
 
     def progress(job, result):
         tests = [c for c in result.get("cells", []) if c["kind"] == "test"]
-        log(f"  {job['student']}/{job['assignment']}: {sum(c['points'] for c in tests):g} / "
+        log(sanitize.line(
+            f"  {job['student']}/{job['assignment']}: {sum(c['points'] for c in tests):g} / "
             f"{sum(c['max_points'] for c in tests):g} "
-            f"({result.get('problem') or 'graded'}, {result.get('seconds', 0):.1f} s)")
+            f"({result.get('problem') or 'graded'}, {result.get('seconds', 0):.1f} s)"))
 
     workers = min(settings.workers, max(1, len(jobs)))
     if jobs:
         log(f"grading {len(jobs)} notebooks with {workers} worker(s)")
     by_key = {}
     for (sub, prepared), result in zip(pending, pool.run_all(jobs, settings.workers, progress)):
-        graded.append(results.Graded.of(sub, prepared, result))
+        try:
+            graded.append(results.Graded.of(sub, prepared, result))
+        except Exception as exc:  # noqa: BLE001
+            graded.append(_grader_error(sub, "judging its results", exc))
         by_key[(sub.student, sub.assignment)] = result
     return graded, by_key, workers
 
@@ -146,10 +171,13 @@ def _grade_all(found, settings: Settings, status, key: bytes, hide: list[Path], 
 def _job(sub, prepared, settings: Settings, status, key: bytes, hide: list[Path]) -> dict:
     return {
         "student": sub.student, "assignment": sub.assignment, "cells": prepared.cells,
-        "imports": prepared.imports, "folder": str(sub.folder), "key": key.hex(),
+        "imports": prepared.imports, "folder": str(sub.folder), "root": str(sub.root or sub.folder.parent),
+        "key": key.hex(),
         "settings": {
             "timeout": settings.timeout, "notebook_timeout": settings.notebook_timeout,
             "memory_bytes": settings.memory_mb * 2**20, "file_bytes": settings.file_mb * 2**20,
+            "cpu_seconds": _cpu_seconds(settings),
+            "grader_memory_bytes": settings.grader_memory_mb * 2**20,
             "sandbox": status.enabled, "bwrap": status.bwrap,
             "hide": [str(p) for p in sandbox.sensitive_paths(*hide)],
             "reference_dir": sandbox.reference_dir()},

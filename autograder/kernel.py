@@ -25,14 +25,22 @@ import zmq
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from . import wire
+from . import limits, wire
 from .sandbox import KernelCommand
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 INTERRUPT_GRACE = 5.0
 UNRESPONSIVE = "the kernel did not stop when interrupted at the time limit and was shut down"
 MAX_TEXT = 20_000
-MAX_MESSAGE = 512 * 2**20
+#: the largest message (one frame) the grader takes from a kernel: a reply, an output
+MAX_MESSAGE = 16 * 2**20
+#: messages a channel may queue in the grader before the kernel's are dropped
+RECEIVE_QUEUE = 64
+#: what all the replies to one request may add up to
+MAX_REPLIES = 2 * MAX_MESSAGE
+CPU_LIMIT = "the kernel used up its CPU-time limit and was stopped"
+TOO_LARGE = (f"the kernel sent a message larger than {MAX_MESSAGE // 2**20} MiB (the grader's "
+             "limit on one reply or output) and was stopped")
 
 
 class KernelGone(BaseException):
@@ -67,22 +75,36 @@ class KernelSession:
         self.proc: subprocess.Popen | None = None
         self.client: BlockingKernelClient | None = None
         self.stopped_reason: str | None = None
+        self.limit_hit: str | None = None   # which limit stopped the kernel, if one did
+        self.cgroup: limits.Cgroup | None = None
+        self.watchdog: limits.Watchdog | None = None
+        self._monitors: list = []
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self, timeout: float) -> None:
         ip = str(self.connection_file.parent / "ipc")
         write_connection_file(str(self.connection_file), ip=ip, transport="ipc")
-        self.proc = subprocess.Popen(self.command.argv, env=self.command.env,
+        argv = self.command.argv
+        if getattr(self.command, "limit_processes", True):
+            self.cgroup = limits.Cgroup.make()
+            argv = self.cgroup.wrap(argv) if self.cgroup else argv
+        self.proc = subprocess.Popen(argv, env=self.command.env,
                                      cwd=self.command.cwd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
+        self.watchdog = limits.Watchdog(self.proc.pid, self._over_limit, self.cgroup)
         client = BlockingKernelClient(connection_file=str(self.connection_file))
         client.load_connection_file()
         # a message larger than this from the kernel drops the connection instead of the
-        # grader's memory (the sockets are made from this context's defaults)
+        # grader's memory, and a channel queues only so many (the sockets are made from
+        # this context's defaults); a dropped connection stops the kernel (_check_monitors)
         client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        client.context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
         client.start_channels(hb=False)
         self.client = client
+        self._monitors = [channel.socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+                          for channel in (client.iopub_channel, client.shell_channel,
+                                          client.stdin_channel)]
         deadline = time.monotonic() + timeout
         while True:  # ready = a kernel_info reply on shell AND IOPub connected (a status)
             if not self.alive():
@@ -90,6 +112,7 @@ class KernelSession:
             if time.monotonic() > deadline:
                 self.kill("the kernel did not start in time")
                 raise KernelGone("the kernel did not start in time")
+            self._check_monitors()
             client.kernel_info()
             if not client.shell_channel.socket.poll(1000):
                 continue
@@ -105,6 +128,22 @@ class KernelSession:
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def _over_limit(self, why: str) -> None:
+        self.limit_hit = self.limit_hit or why
+        self.kill(why)
+
+    def _check_monitors(self) -> None:
+        """A channel that dropped its connection got a message over :data:`MAX_MESSAGE`."""
+        if not any(monitor.poll(0) for monitor in self._monitors):
+            return
+        try:  # a kernel that ended drops its connections too: that is not a message's size
+            self.proc.wait(timeout=0.5)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        self._over_limit(TOO_LARGE)
+        raise KernelGone(TOO_LARGE)
 
     def kill(self, reason: str) -> None:
         self.stopped_reason = self.stopped_reason or reason
@@ -126,6 +165,18 @@ class KernelSession:
             except Exception:
                 pass
         self.kill("shut down")
+        if self.watchdog is not None:
+            self.watchdog.close()
+        if self.cgroup is not None:
+            self.cgroup.close()
+        for channel, monitor in zip(("iopub_channel", "shell_channel", "stdin_channel"),
+                                    self._monitors):
+            try:
+                getattr(self.client, channel).socket.disable_monitor()
+            except Exception:
+                pass
+            monitor.close(linger=0)
+        self._monitors = []
         if self.client is not None:
             self.client.stop_channels()
 
@@ -143,11 +194,15 @@ class KernelSession:
         msg_id = client.execute(code, silent=False, store_history=not allow_stdin,
                                 allow_stdin=allow_stdin, stop_on_error=False)
         result = Execution()
+        replied = 0
         poller = zmq.Poller()
         for channel in (client.iopub_channel, client.stdin_channel, client.shell_channel):
             poller.register(channel.socket, zmq.POLLIN)
+        for monitor in self._monitors:
+            poller.register(monitor, zmq.POLLIN)
         interrupted_at = None
         while True:
+            self._check_monitors()
             now = time.monotonic()
             if interrupted_at is None and now > deadline:
                 self.interrupt()
@@ -182,7 +237,12 @@ class KernelSession:
                                     ANSI.sub("", str(content.get("evalue", "")))[:4000])
                 elif kind in ("display_data", "execute_result"):
                     data = content.get("data", {})
-                    if isinstance(data.get(wire.MIME), str):
+                    if allow_stdin and isinstance(data, dict) and isinstance(
+                            data.get(wire.MIME), str):
+                        replied += len(data[wire.MIME])
+                        if replied > MAX_REPLIES:
+                            self._over_limit(TOO_LARGE)
+                            raise KernelGone(TOO_LARGE)
                         result.replies.append(data[wire.MIME])
                 elif kind == "status" and content.get("execution_state") == "idle":
                     if interrupted_at is not None:
@@ -193,8 +253,17 @@ class KernelSession:
         code = self.proc.poll() if self.proc else None
         if self.stopped_reason:
             return self.stopped_reason
+        # bubblewrap reports a child killed by signal N as exit code 128 + N
+        signum = -code if code is not None and code < 0 else (
+            code - 128 if code is not None and 128 < code < 160 else None)
+        if signum == signal.SIGXCPU:
+            self.limit_hit = self.limit_hit or CPU_LIMIT
+            return CPU_LIMIT
         if code is not None and code < 0:
-            return f"the kernel died (signal {signal.Signals(-code).name})"
+            try:
+                return f"the kernel died (signal {signal.Signals(-code).name})"
+            except ValueError:
+                return f"the kernel died (signal {-code})"
         return "the kernel died"
 
     def request(self, request: dict, deadline: float, on_callback) -> dict:

@@ -1,10 +1,13 @@
 """The grading key: the secret the hidden tests' fresh seeds are drawn from.
 
 A seed left to chance (``seed=None``) is drawn from an HMAC of the key and the cell's label,
-``<student>/<assignment>/<grade_id>`` (``replay.secret_seeds``): with the same key, a
-notebook gets the same hidden inputs whenever, wherever and alongside whichever others it
-is graded. So re-grading is repeatable, and a class cut into shards graded on several
-machines is graded exactly as in one run, provided every shard reads the same key.
+``<student>/<assignment>/<grade_id>/<digest>`` (``replay.secret_seeds``), the digest being
+that of the submission's code cells and files (``worker.submission_digest``): with the same
+key, the same submission gets the same hidden inputs whenever, wherever and alongside
+whichever others it is graded, and a changed one gets new ones. So re-grading is
+repeatable, a student cannot resubmit answers for the seed their feedback showed, and a
+class cut into shards graded on several machines is graded exactly as in one run, provided
+every shard reads the same key.
 
 A key is 32 random bytes, written as hex in a file only its owner can read (mode 0600). It
 is never overwritten: grades made with it would no longer reproduce.

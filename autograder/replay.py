@@ -19,6 +19,13 @@ and the checks used here are the grader's, and seeds the cell leaves to chance
 (``seed=None``) are drawn here, from a secret the kernel never sees. What the kernel may
 ask back is narrow: it can call only the functions a check handed to the student, and
 only use the methods of a numpy random Generator the check passed.
+
+Trust goes one way. A test cell's namespace is made anew for every cell: the course's own
+import lines (from the source notebook, executed here) bind its trusted names, and each
+other name the cell reads gets the one value the kernel sends for it, which must decode to
+data or a proxy of a kernel object (never one of the grader's objects). Whatever else a
+kernel puts in its reply is ignored, so no submission can add or rebind a name a test cell
+uses: not a check, not ``np``, not a builtin.
 """
 
 from __future__ import annotations
@@ -49,6 +56,10 @@ GENERATOR_METHODS = {
 }
 PUBLIC_DUNDERS = {"__name__", "__qualname__", "__module__", "__doc__", "__wrapped__"}
 MAX_TEXT = 10_000
+MAX_STDERR = 20_000
+MAX_FAKES = 20_000      # functions made to replay calls, kept for reuse
+MAX_WARNING_TEXT = 500
+MAX_CACHED_FILES = 200  # student file names kept in linecache (for the lines in messages)
 
 
 class ReplayError(RuntimeError):
@@ -158,6 +169,8 @@ def replay_calls(calls, reference_dir: str) -> None:
         key = (module, name, qualname, from_reference)
         fake = _fakes.get(key)
         if fake is None:
+            if len(_fakes) >= MAX_FAKES:
+                _fakes.clear()
             filename = (os.path.join(reference_dir, "__replayed__.py") if from_reference
                         else "<student code>")
             code = _noop.__code__.replace(co_name=name, co_qualname=qualname,
@@ -168,15 +181,24 @@ def replay_calls(calls, reference_dir: str) -> None:
 
 def raise_where(exc: BaseException, where) -> None:
     """Raise ``exc`` from a frame that carries the student's file, line and code."""
-    if isinstance(where, dict) and isinstance(where.get("line"), int) and 0 < where["line"] < 10**6:
+    line = where.get("line") if isinstance(where, dict) else None
+    if type(line) is int and 0 < line < 10**5:
         filename = str(where.get("file") or "<student code>")[:500]
-        line = where["line"]
+        if os.path.exists(filename):  # never stand in for one of the grader's own files
+            filename = f"<student code {filename}>"
         text = str(where.get("text") or "")[:500]
         lines = ["\n"] * (line - 1) + [text + "\n"]
+        if filename not in linecache.cache:
+            _cached.append(filename)
+            if len(_cached) > MAX_CACHED_FILES:
+                linecache.cache.pop(_cached.pop(0), None)
         linecache.cache[filename] = (len(text), None, lines, filename)
         code = compile("\n" * (line - 1) + "raise __exc__", filename, "exec")
         exec(code, {"__exc__": exc})  # noqa: S102 - our own two-word program
     raise exc
+
+
+_cached: list[str] = []  # the student's file names put into linecache, oldest first
 
 
 def _warning_category(name) -> type:
@@ -220,12 +242,20 @@ class Replay:
         self.rpc("reset", None)
 
     def describe(self, names) -> dict:
-        """The student's objects behind ``names`` (missing names are left out)."""
-        found = self.rpc("describe", None, args=[], extra={"names": sorted(names)})
-        return found if isinstance(found, dict) else {}
+        """The student's objects behind ``names`` (missing names are left out).
+
+        Only the names asked for are taken from the reply, and each value must be data or a
+        proxy of a kernel object: a reply that names one of the grader's own objects is
+        refused (:class:`wire.WireError`), keys that were not asked for are ignored.
+        """
+        wanted = sorted(set(names))
+        found = self.rpc("describe", None, args=[], extra={"names": wanted}, trusted=False)
+        if not isinstance(found, dict):
+            return {}
+        return {name: found[name] for name in wanted if name in found}
 
     # ---- one request ---------------------------------------------------------------------
-    def rpc(self, op, target, name=None, args=(), kwargs=None, extra=None):
+    def rpc(self, op, target, name=None, args=(), kwargs=None, extra=None, trusted=True):
         if self._in_callback:
             raise ReplayError("the student's code cannot be called back while it is running")
         saved = sys.getprofile()
@@ -238,15 +268,23 @@ class Replay:
                        "args": self._encode_args(list(args)),
                        "kwargs": self._encode_args(dict(kwargs or {})), **(extra or {})}
             reply = self.session.request(request, self.deadline, self._callback(saved))
-            self.stderr += reply.get("_stderr") or ""
+            if len(self.stderr) < MAX_STDERR:
+                self.stderr = (self.stderr + str(reply.get("_stderr") or ""))[:MAX_STDERR]
             self.side.apply(reply.get("sync") or [])
-            value = self.side.decode(reply.get("value")) if reply.get("ok") else None
-            self._write_back(args, kwargs or {}, reply.get("containers") or {})
+            value = (self.side.decode(reply.get("value"), allow_refs=trusted)
+                     if reply.get("ok") else None)
+            containers = reply.get("containers")
+            self._write_back(args, kwargs or {}, containers if isinstance(containers, dict)
+                             else {})
         finally:
             sys.setprofile(saved)
-        replay_calls(reply.get("calls") or [], self.reference_dir)
-        for category, message in (reply.get("warnings") or [])[:5]:
-            warnings.warn(str(message), _warning_category(category), stacklevel=2)
+        calls = reply.get("calls")
+        replay_calls(calls if isinstance(calls, list) else [], self.reference_dir)
+        caught = reply.get("warnings")
+        for entry in (caught if isinstance(caught, list) else [])[:5]:
+            if isinstance(entry, list) and len(entry) == 2:
+                warnings.warn(str(entry[1])[:MAX_WARNING_TEXT], _warning_category(entry[0]),
+                              stacklevel=2)
         if not reply.get("ok"):
             info = reply.get("exc") or {}
             raise_where(wire.rebuild_exception(info), info.get("where"))
@@ -261,7 +299,9 @@ class Replay:
 
     def _write_back(self, args, kwargs, containers: dict) -> None:
         """Lists and dicts the student changed in place change here too."""
-        for key, tree in containers.items():
+        for key, tree in list(containers.items())[:len(args) + len(kwargs)]:
+            if not isinstance(key, str):
+                continue
             target = kwargs.get(key) if not key.isdigit() else (
                 args[int(key)] if int(key) < len(args) else None)
             new = self.side.decode(tree)
@@ -391,27 +431,28 @@ def run_test_cell(replay: Replay, source: str, namespace: dict, imports: dict[st
                   deadline: float, key: bytes, label: str) -> Verdict:
     """Execute a test cell's source here, its student names bound to proxies; judge it.
 
-    ``namespace`` persists across a notebook's test cells (the grader's own names).
+    The cell runs in a namespace made for it alone: a copy of ``namespace`` (trusted names
+    a caller provides; the grader passes none), the course's import lines in ``imports``
+    for the names the cell reads, and the kernel's value for each other name it reads.
     ``problem`` in the verdict is "time limit", "kernel gone" or "harness" (the kernel's
     harness did not answer) when that stopped it.
     """
     replay.deadline = deadline
     replay.stderr = ""
     out = io.StringIO()
+    cell_namespace = dict(namespace)
     try:
         names = free_names(source)
         for name in sorted(names & imports.keys()):
-            if name not in namespace:
-                exec(imports[name], namespace)  # noqa: S102 - the course's own import line
-        student = sorted(n for n in names if n not in imports)
+            if name not in cell_namespace:
+                exec(imports[name], cell_namespace)  # noqa: S102 - the course's own import line
+        student = sorted(n for n in names if n not in imports and n not in cell_namespace)
         replay.reset()
-        for name in student:
-            namespace.pop(name, None)
         if student:
-            namespace.update(replay.describe(student))
+            cell_namespace.update(replay.describe(student))
         code = compile(source, f"<test cell {label}>", "exec")
-        with contextlib.redirect_stdout(out), secret_seeds(key, label):
-            exec(code, namespace)  # noqa: S102 - the course's own test cell
+        with contextlib.redirect_stdout(_Capped(out)), secret_seeds(key, label):
+            exec(code, cell_namespace)  # noqa: S102 - the course's own test cell
     except TimeLimit:
         return Verdict(False, "the cell ran past the per-cell time limit", out.getvalue(),
                        "time limit")
@@ -420,10 +461,26 @@ def run_test_cell(replay: Replay, source: str, namespace: dict, imports: dict[st
     except HarnessError as exc:  # only the submission can have broken it
         return Verdict(False, f"not graded: {exc}", out.getvalue(), "harness")
     except AssertionError as exc:  # a check's CheckFailure: its message is the feedback
-        return Verdict(False, f"{type(exc).__name__}: {exc}", out.getvalue())
+        return Verdict(False, f"{type(exc).__name__}: {exc}"[:MAX_TEXT], out.getvalue())
     except BaseException as exc:  # noqa: BLE001 - any other error fails the cell, with its name
         return Verdict(False, f"{type(exc).__name__}: {exc}"[:MAX_TEXT], out.getvalue())
     if replay.stderr.strip():
         return Verdict(False, "wrote to stderr (nbgrader scores this 0): "
                        + replay.stderr.strip()[:500], out.getvalue())
     return Verdict(True, "passed", out.getvalue())
+
+
+class _Capped(io.TextIOBase):
+    """What a test cell prints, kept up to :data:`MAX_TEXT` characters."""
+
+    def __init__(self, target: io.StringIO):
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        room = MAX_TEXT - self.target.tell()
+        if room > 0:
+            self.target.write(str(text)[:room])
+        return len(text)

@@ -12,26 +12,82 @@ back with the page, and its written answers. :func:`write` turns a list of them 
 
 The hand-graded points are read last because they can change a page: a ``points`` entry
 that is not a number becomes a note on the row, and the page shows the row's notes.
+
+What is written for a student holds nothing that did not come from the grader: nbgrader's
+two files are read without following links, checked to be what nbgrader writes (a
+timestamp, a hex secret) and written again from the parsed value, never copied. A failure
+while writing one student's page becomes a note on that student's row; the others' pages
+and the CSV are written all the same.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from . import cells, feedback, prepare, report
+from . import cells, feedback, prepare, report, safefiles
 
 #: what `nbgrader collect` leaves beside a submission and `nbgrader release_feedback` reads
 NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 NBGRADER_FILE_BYTES = 1000
+_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,6})?"
+                        r"(?: ?(Z|[+-]\d{2}:?\d{2}|[A-Za-z][A-Za-z0-9_+\-/]{0,39}))?")
+_SECRET = re.compile(r"[0-9a-fA-F]{16,256}")
+
+
+def nbgrader_file(name: str, data: bytes) -> str | None:
+    """The text to write for nbgrader's ``timestamp.txt`` or ``submission_secret.txt``,
+    rebuilt from what was parsed out of ``data``; None when it is not what nbgrader writes."""
+    try:
+        value = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    if name == "submission_secret.txt":
+        return value.lower() if _SECRET.fullmatch(value) else None
+    found = _TIMESTAMP.fullmatch(value)
+    if not found:
+        return None
+    try:
+        when = datetime.strptime(f"{found[1]} {found[2]}", "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    text = when.strftime("%Y-%m-%d %H:%M:%S")
+    if found[3]:
+        text += f".{int(found[3][1:].ljust(6, '0')):06d}"
+    return text + (f" {found[4]}" if found[4] else "")
+
+
+def nbgrader_files(sub) -> tuple[dict[str, str], list[str]]:
+    """nbgrader's files beside a submission ({name: text to write}) and notes on those that
+    were not taken (a link, not a regular file, or not in nbgrader's format)."""
+    found, notes = {}, []
+    root = sub.root or sub.folder.parent
+    for name in NBGRADER_FILES:
+        path = sub.folder / name
+        try:
+            data = safefiles.read_bytes(root, path, NBGRADER_FILE_BYTES, "nbgrader file")
+        except FileNotFoundError:
+            continue
+        except (safefiles.Unsafe, OSError) as exc:
+            notes.append(f"{name} was not taken for the feedback folder: {exc}")
+            continue
+        text = nbgrader_file(name, data)
+        if text is None:
+            notes.append(f"{name} was not taken for the feedback folder: it is not what "
+                         "nbgrader writes there")
+        else:
+            found[name] = text
+    return found, notes
 
 
 @dataclass
 class Graded:
     row: report.Row                   # before hand-graded points
     body: str | None = None           # the page's body (``feedback.body``); None: not graded
-    extras: list[Path] = field(default_factory=list)  # nbgrader's files, copied beside the page
+    extras: dict[str, str] = field(default_factory=dict)  # nbgrader's files: name -> text
     answers: list[tuple[str, str]] = field(default_factory=list)  # (grade_id, text), in order
     asks_in_writing: bool = False     # the notebook has answers to grade by hand
 
@@ -39,10 +95,11 @@ class Graded:
     def of(cls, sub, prepared, result) -> Graded:
         """A notebook the workers ran (``sub`` from collect, ``prepared`` from prepare)."""
         nb = prepared.notebook
-        return cls(report.row_from_result(sub, prepared, result),
-                   feedback.body(prepared, result),
-                   [sub.folder / n for n in NBGRADER_FILES if (sub.folder / n).is_file()],
-                   feedback.answers_in(nb), any(cells.is_manual_answer(c) for c in nb.cells))
+        extras, notes = nbgrader_files(sub)
+        row = report.row_from_result(sub, prepared, result)
+        row.notes += notes
+        return cls(row, feedback.body(prepared, result), extras, feedback.answers_in(nb),
+                   any(cells.is_manual_answer(c) for c in nb.cells))
 
     @property
     def page_folder(self) -> Path:
@@ -52,7 +109,7 @@ class Graded:
 
     def to_json(self) -> dict:
         return {"row": dataclasses.asdict(self.row), "body": self.body,
-                "extras": [p.name for p in self.extras],
+                "extras": dict(self.extras),
                 "answers": [list(a) for a in self.answers],
                 "asks_in_writing": self.asks_in_writing}
 
@@ -60,10 +117,12 @@ class Graded:
     def from_json(cls, data: dict, folder: Path) -> Graded:
         """Read back what ``to_json`` wrote; nbgrader's files are taken from ``folder``,
         the output folder the page was first written to."""
-        graded = cls(report.Row(**data["row"]), data["body"], [],
-                     [(gid, text) for gid, text in data["answers"]], data["asks_in_writing"])
-        graded.extras = [folder / graded.page_folder / name for name in data["extras"]]
-        return graded
+        extras = data["extras"]
+        if not isinstance(extras, dict):
+            raise ValueError("extras: expected nbgrader's files by name")
+        return cls(report.Row(**data["row"]), data["body"],
+                   {str(k): str(v) for k, v in extras.items() if k in NBGRADER_FILES},
+                   [(gid, text) for gid, text in data["answers"]], data["asks_in_writing"])
 
 
 def write(graded: list[Graded], output: Path) -> list[report.Row]:
@@ -73,15 +132,21 @@ def write(graded: list[Graded], output: Path) -> list[report.Row]:
     questions = {a: questions_of(a) for a in {g.row.assignment for g in graded
                                                if g.body is not None}}
     report.merge_manual(rows, out_dir / "manual-scores.csv", questions)
-    report.write_csv(rows, output)
     by_assignment: dict[str, list[tuple[str, Graded]]] = {}
     for g, row in zip(graded, rows):
-        target = out_dir / g.page_folder
-        feedback.write(target / f"{target.name}.html", feedback.page(row, g.body))
-        for extra in g.extras:  # `nbgrader release_feedback` reads them
-            (target / extra.name).write_bytes(extra.read_bytes()[:NBGRADER_FILE_BYTES])
+        try:
+            target = out_dir / g.page_folder
+            feedback.write(target / f"{target.name}.html", feedback.page(row, g.body))
+            for name, text in g.extras.items():  # `nbgrader release_feedback` reads them
+                (target / name).write_text(text, encoding="ascii")
+        except Exception as exc:  # noqa: BLE001 - one student's page never stops the others
+            row.notes.append(f"its feedback page could not be written ({type(exc).__name__}: "
+                             f"{str(exc)[:200]})")
+            row.status = "grader error"
+            continue
         if g.body is not None:
             by_assignment.setdefault(row.assignment, []).append((row.student, g))
+    report.write_csv(rows, output)
     for assignment, entries in by_assignment.items():
         if any(g.asks_in_writing for _, g in entries):
             entries.sort(key=lambda e: e[0])

@@ -10,6 +10,10 @@ user, PID, network, IPC and UTS namespaces as ``nobody`` with no capabilities, s
 reach the network (only its own loopback), see or signal the grader's processes, or
 outlive the grader: when its kernel stops, everything it started stops with it.
 
+In the sandbox, ``course_utils.reference`` and ``course_utils.checks`` are generated
+stand-ins (``standins``): their imports succeed, nothing behind them computes anything, and
+no copy of the real code is readable (each copy on the kernel's path is covered).
+
 Both ways, the kernel's address space and file sizes are limited (``grading_kernel.py``),
 its environment holds only what the kernel needs (never the instructor's variables), and
 the verdicts are computed outside it (``replay.py``).
@@ -24,7 +28,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from . import limits, paths, standins
 
 NOBODY = 65534
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -36,10 +40,12 @@ TMP_BYTES = 512 * 2**20
 MISSING_WITHOUT_SANDBOX = (
     "a submission runs with your user's rights: it can read solutions/ (the hidden tests), "
     "other students' submissions and any file you can read, write wherever you can (the "
-    "course files, the gradebook, the grading output), and reach the network")
+    "course files, the gradebook, the grading output), reach the network, and call the "
+    "course's reference unseen")
 KEPT_WITHOUT_SANDBOX = (
-    "still enforced: verdicts computed outside the student's kernel, per-cell and "
-    "per-notebook time limits, the memory limit, and no process left running (on Linux)")
+    "still enforced: verdicts computed outside the student's kernel, links never followed, "
+    "per-cell and per-notebook time limits, the memory and CPU-time limits, and no process "
+    "left running (on Linux)")
 
 
 @dataclass
@@ -56,6 +62,7 @@ class KernelCommand:
     argv: list[str]
     env: dict[str, str]
     cwd: str
+    limit_processes: bool = True   # a pids cgroup and a watchdog (``limits``)
 
 
 @dataclass
@@ -65,6 +72,8 @@ class Layout:
     workdir: Path      # copy of the student's folder: the kernel's working directory
     kernel_dir: Path   # connection file, IPC sockets, matplotlib cache, the kernel's files
     hide: list[Path] = field(default_factory=list)  # must stay invisible to the kernel
+    #: (stand-in folder, the real folder it is bound over): see ``standins``
+    covers: list[tuple[Path, Path]] = field(default_factory=list)
 
 
 def python_roots() -> list[Path]:
@@ -123,6 +132,9 @@ def bwrap_args(layout: Layout, *, tmp_bytes: int = TMP_BYTES) -> list[str]:
     args += _bind(layout.workdir, "/submission", flag="--bind")
     args += _bind(layout.kernel_dir, flag="--bind")
     args += _bind(layout.kernel_dir / "grader", "/grader")
+    for stand_in, real in layout.covers:  # the reference and the checks: stand-ins only
+        if any(b == real or b in real.parents for b in bound):
+            args += _bind(stand_in, real)
     # what must stay hidden but lies inside a folder bound above gets an empty cover
     for secret in layout.hide:
         secret = Path(os.path.realpath(secret))
@@ -145,6 +157,7 @@ def kernel_env(home: str, tmp: str, mpl: str, settings: dict) -> dict[str, str]:
         "GRADER_REFERENCE_DIR": reference_dir(),
         "GRADER_MEMORY_BYTES": str(settings.get("memory_bytes", 0)),
         "GRADER_FILE_BYTES": str(settings.get("file_bytes", 0)),
+        "GRADER_CPU_SECONDS": str(int(settings.get("cpu_seconds", 0) or 0)),
     }
 
 
@@ -161,12 +174,23 @@ def prepare_kernel_dir(kernel_dir: Path) -> None:
         shutil.copy2(font_list, mpl / font_list.name)
 
 
+def stand_in_covers(kernel_dir: Path) -> list[tuple[Path, Path]]:
+    """Write the stand-ins into ``kernel_dir`` and pair each with every real folder it covers."""
+    made = standins.write(kernel_dir / "standins")
+    return [(made[package], real) for package in standins.PACKAGES
+            for real in standins.real_folders(package)]
+
+
 def kernel_command(layout: Layout, connection_file: Path, settings: dict,
                    sandboxed: bool, bwrap: str | None) -> KernelCommand:
     prepare_kernel_dir(layout.kernel_dir)
+    if sandboxed and not layout.covers:
+        layout.covers = stand_in_covers(layout.kernel_dir)
     python = sys.executable
     if sandboxed:
         env = kernel_env("/tmp/home", "/tmp", str(layout.kernel_dir / "matplotlib"), settings)
+        # counted in the sandbox's own user namespace: only its processes (limits.py)
+        env["GRADER_MAX_TASKS"] = str(limits.MAX_TASKS)
         argv = [bwrap or "bwrap", "--clearenv"]
         for key, value in env.items():
             argv += ["--setenv", key, value]
@@ -180,6 +204,7 @@ def kernel_command(layout: Layout, connection_file: Path, settings: dict,
     tmp.mkdir(exist_ok=True)
     env = kernel_env(str(home), str(tmp), str(layout.kernel_dir / "matplotlib"), settings)
     env["GRADER_PARENT_DEATH"] = "1"
+    env["GRADER_MAX_TASKS_MORE"] = str(limits.MAX_TASKS)
     argv = [python, str(layout.kernel_dir / "grader" / "grading_kernel.py"),
             "-f", str(connection_file)]
     return KernelCommand(argv, env, str(layout.workdir))

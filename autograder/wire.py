@@ -33,6 +33,9 @@ import numpy as np
 MIME = "application/vnd.bn-grader.reply+json"
 MAX_DEPTH = 40
 MAX_ARRAY_BYTES = 256 * 2**20
+#: the most values one message may hold (an array counts as one): decoding a reply cannot
+#: build more Python objects than this, whatever its size
+MAX_NODES = 200_000
 #: dtype kinds that carry no Python objects: bool, ints, floats, complex, bytes, str, times
 SAFE_KINDS = set("biufcSUMm")
 SIMPLE_TYPES = {"int": int, "float": float, "bool": bool, "complex": complex, "str": str,
@@ -152,6 +155,8 @@ class Side:
         self._sid_of: dict[int, str] = {}
         self._proxies: dict[int, object] = {}
         self._counter = 0
+        self._nodes = 0
+        self._allow_refs = True
 
     # ---- handles -------------------------------------------------------------------------
     def handle(self, obj) -> int:
@@ -296,12 +301,26 @@ class Side:
                 "callable": is_callable, "isclass": isinstance(value, type)}
 
     # ---- decoding ------------------------------------------------------------------------
-    def decode(self, tree, depth: int = 0):
+    def decode(self, tree, depth: int = 0, *, allow_refs: bool = True):
+        """The value a tree stands for. ``allow_refs=False``: the tree may not name one of
+        this side's own objects (``$ref``), so the value is data or proxies of the other
+        side's objects only."""
+        self._nodes = 0
+        self._allow_refs = allow_refs
+        try:
+            return self._decode(tree, depth)
+        finally:
+            self._allow_refs = True
+
+    def _decode(self, tree, depth: int):
         if depth > MAX_DEPTH + 2:
             raise WireError("too deeply nested")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise WireError(f"more than {MAX_NODES} values in one message")
         if tree is None or isinstance(tree, (bool, int, float, str)):
             return tree
-        dec = lambda t: self.decode(t, depth + 1)  # noqa: E731
+        dec = lambda t: self._decode(t, depth + 1)  # noqa: E731
         if isinstance(tree, list):
             return [dec(t) for t in tree]
         if not isinstance(tree, dict) or len(tree) == 0:
@@ -359,16 +378,18 @@ class Side:
             return tensor.requires_grad_(True) if tree.get("requires_grad") and \
                 tensor.is_floating_point() else tensor
         if tag == "$ref":
+            if not self._allow_refs:
+                raise WireError("a value that names one of the receiver's own objects")
             return self.own(body)
         if tag == "$handle":
-            if not isinstance(body, int):
+            if not isinstance(body, int) or isinstance(body, bool):
                 raise WireError("bad handle")
             proxy = self._proxies.get(body)
             if proxy is None:
                 info = {"handle": body, "type": str(tree.get("type", "object"))[:200],
                         "module": str(tree.get("module", ""))[:200],
-                        "callable": bool(tree.get("callable")),
-                        "isclass": bool(tree.get("isclass"))}
+                        "callable": tree.get("callable") is True,
+                        "isclass": tree.get("isclass") is True}
                 proxy = self._proxies[body] = self.make_proxy(info)
             return proxy
         raise WireError(f"unknown tag {tag!r:.40}")
@@ -423,13 +444,15 @@ _foreign: dict[tuple, type] = {}
 
 def exception_class(info: dict) -> type:
     """A class for a described exception: the builtin one, or a look-alike of the same name."""
-    name, module = str(info.get("type", "Exception")), str(info.get("module", ""))
+    name = str(info.get("type", "Exception"))[:200]
+    module = str(info.get("module", ""))[:200]
     if module == "builtins":
         cls = getattr(builtins, name, None)
         if isinstance(cls, type) and issubclass(cls, Exception):
             return cls
     base = Exception
-    for candidate in info.get("bases") or []:
+    bases = info.get("bases")
+    for candidate in (bases if isinstance(bases, list) else [])[:12]:
         cls = getattr(builtins, str(candidate), None)
         if isinstance(cls, type) and issubclass(cls, BaseException):
             base = cls if issubclass(cls, Exception) else ForeignBaseException
@@ -438,17 +461,24 @@ def exception_class(info: dict) -> type:
         base = ForeignBaseException
     key = (module, name, base)
     if key not in _foreign:
+        if len(_foreign) > 2000:
+            _foreign.clear()
         _foreign[key] = type(name or "Exception", (base,), {"__module__": module or "builtins"})
     return _foreign[key]
 
 
 def rebuild_exception(info: dict) -> BaseException:
+    if not isinstance(info, dict):
+        info = {}
     cls = exception_class(info)
-    args = info.get("args") or []
+    args = info.get("args") if isinstance(info.get("args"), list) else []
+    args = [a if isinstance(a, (int, float, bool)) or a is None else str(a)[:2000]
+            for a in args[:4]]
+    message = str(info.get("message", ""))[:4000]
     try:
         exc = cls(*args)
-        if str(exc) != info.get("message") and len(args) <= 1:
-            exc = cls(info.get("message", ""))
+        if str(exc) != message and len(args) <= 1:
+            exc = cls(message)
     except Exception:
-        exc = cls(info.get("message", ""))
+        exc = cls(message)
     return exc

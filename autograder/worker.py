@@ -15,29 +15,50 @@ notebook time ends the run, and the test cells not reached score 0 with the reas
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
+import resource
+import signal
 import sys
 import tempfile
 import time
 import traceback
 from pathlib import Path
 
-from . import procs, sandbox
+from . import procs, safefiles, sandbox
 from .kernel import UNRESPONSIVE, KernelGone, KernelSession, TimeLimit
 from .replay import Replay, run_test_cell
 
 STARTUP_TIMEOUT = 120.0
 
 
-def _copy_folder(folder: str | None, workdir: Path) -> None:
-    """The student's folder without notebooks or hidden files: the kernel's working copy."""
-    if folder and Path(folder).is_dir():
-        shutil.copytree(folder, workdir, symlinks=True,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".*"))
-    else:
+def _skip_in_copy(name: str) -> bool:
+    return name.endswith(".ipynb") or name.startswith(".")
+
+
+def _copy_folder(job: dict, workdir: Path) -> str:
+    """The student's folder without notebooks or hidden files, the kernel's working copy
+    (regular files only, no link followed); returns a digest of what was copied."""
+    folder, root = job.get("folder"), job.get("root")
+    if not folder:
         workdir.mkdir()
+        return ""
+    return safefiles.copy_tree(Path(root or Path(folder).parent), Path(folder), workdir,
+                               _skip_in_copy)
+
+
+def submission_digest(steps: list[dict], files_digest: str) -> str:
+    """A digest of everything the kernel runs and reads of a submission: its code cells, in
+    order (line endings made ``\\n``), and the files copied for it. The hidden seeds depend on
+    it, so a changed submission draws new hidden inputs; the same bytes draw the same."""
+    h = hashlib.sha256(b"bn-from-scratch submission\0")
+    for step in steps:
+        if step["kind"] == "code":
+            code = step["source"].replace("\r\n", "\n").encode("utf-8", "surrogatepass")
+            h.update(f"{len(code)}:".encode() + code)
+    h.update(files_digest.encode())
+    return h.hexdigest()[:32]
 
 
 def _cell(step: dict, **fields) -> dict:
@@ -66,7 +87,12 @@ def grade_notebook(job: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="bn-grade-") as tmp:
         layout = sandbox.Layout(Path(tmp) / "work", Path(tmp) / "kernel",
                                 [Path(p) for p in settings.get("hide", [])])
-        _copy_folder(job.get("folder"), layout.workdir)
+        try:
+            files = _copy_folder(job, layout.workdir)
+        except safefiles.Unsafe as exc:  # changed since it was collected
+            return {"cells": [], "problem": exc.status, "notes": [str(exc)],
+                    "seconds": round(time.monotonic() - started, 2)}
+        job = {**job, "digest": submission_digest(job["cells"], files)}
         layout.kernel_dir.mkdir()
         connection = layout.kernel_dir / "connection.json"
         command = sandbox.kernel_command(layout, connection, settings, settings["sandbox"],
@@ -88,7 +114,6 @@ class _Run:
         self.settings = job["settings"]
         self.notebook_deadline = started + self.settings["notebook_timeout"]
         self.replay = Replay(session, self.settings["reference_dir"])
-        self.namespace: dict = {}  # the grader's names, shared by the notebook's test cells
         self.results: list[dict] = []
         self.notes: list[str] = []
         self.problem: str | None = None
@@ -148,8 +173,8 @@ class _Run:
     def _test(self, step, deadline, where, notebook_bound) -> str | None:
         """A test cell, judged here against the student's objects in the kernel."""
         job = self.job
-        label = f"{job['student']}/{job['assignment']}/{step.get('grade_id')}"
-        verdict = run_test_cell(self.replay, step["source"], self.namespace, job["imports"],
+        label = f"{job['student']}/{job['assignment']}/{step.get('grade_id')}/{job['digest']}"
+        verdict = run_test_cell(self.replay, step["source"], {}, job["imports"],
                                 deadline, bytes.fromhex(job["key"]), label)
         self.results.append(_cell(step, passed=verdict.passed, message=verdict.message,
                                   output=verdict.output,
@@ -180,7 +205,26 @@ def _gone(session: KernelSession, exc) -> tuple[str, str]:
     """(problem, what happened) when the kernel is no longer there."""
     if session.stopped_reason == UNRESPONSIVE:
         return "time limit", UNRESPONSIVE
+    if session.limit_hit:
+        return "limit exceeded", session.limit_hit
     return "kernel died", "the kernel died"
+
+
+def _limit_memory(job: dict) -> int:
+    """The address space of this grading process (and the soft limit its kernel starts
+    with): what the kernel sends cannot grow the grader past it."""
+    limit = int(job.get("settings", {}).get("grader_memory_bytes") or 0)
+    if limit > 0 and sys.platform.startswith("linux"):
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY
+                                                else min(limit, hard), hard))
+    return limit
+
+
+def _memory_result(limit: int, how: str) -> dict:
+    why = (f"the grader's memory limit for one notebook ({limit // 2**20} MiB) was reached "
+           f"while judging it ({how})")
+    return {"cells": [], "problem": "limit exceeded", "notes": [why], "error": why}
 
 
 def _grade_in_a_fork(job: dict) -> dict:
@@ -193,8 +237,11 @@ def _grade_in_a_fork(job: dict) -> dict:
         code = 0
         try:
             procs.become_subreaper()  # not inherited across fork
+            limit = _limit_memory(job)
             try:
                 result = grade_notebook(job)
+            except MemoryError:
+                result = _memory_result(limit, "MemoryError")
             except Exception:  # a bug in the grader: say so
                 result = {"cells": [], "problem": "grader error", "notes": [],
                           "error": traceback.format_exc()[-4000:]}
@@ -207,12 +254,17 @@ def _grade_in_a_fork(job: dict) -> dict:
     os.close(write_end)
     with os.fdopen(read_end, encoding="utf-8") as answer:
         text = answer.read()
-    os.waitpid(pid, 0)
+    _, status = os.waitpid(pid, 0)
     procs.kill_all(procs.descendants(os.getpid()))
     procs.reap()
     try:
         return json.loads(text)
     except ValueError:
+        limit = int(job.get("settings", {}).get("grader_memory_bytes") or 0)
+        if os.WIFSIGNALED(status) and limit:  # e.g. an allocation refused inside libzmq
+            name = signal.Signals(os.WTERMSIG(status)).name
+            return _memory_result(limit, f"its grading process ended by {name}, as when an "
+                                  "allocation is refused")
         return {"cells": [], "problem": "grader error", "notes": [],
                 "error": "the grading process ended without an answer"}
 

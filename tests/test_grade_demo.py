@@ -20,7 +20,7 @@ from autograder import demo, paths, sandbox
 from autograder.grade import DEMO_CLASS, DEMO_EXPECTED
 
 #: rows that hold only because the sandbox blocks the cheat (without it the cheat succeeds)
-NEEDS_SANDBOX = {"reads-the-solutions", "copies-a-classmate"}
+NEEDS_SANDBOX = {"reads-the-solutions", "copies-a-classmate", "reference-called-unseen"}
 
 
 def _tree(folder: Path) -> dict:
@@ -72,7 +72,8 @@ def test_the_command_prints_the_table_and_says_it_matches(demo_run):
                     "the demo's table differs (run scripts/system-deps.sh to enable it)")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert re.search(r"^all-right\s+03_bn_forward\s+5\s+5\s+graded", done.stdout, re.M)
-    assert "23 submissions" in done.stdout and "sandbox: ON" in done.stdout
+    assert f"{len(_rows(DEMO_EXPECTED))} submissions" in done.stdout
+    assert "sandbox: ON" in done.stdout
     assert "the demo class's grades match" in done.stdout
     print(f"\ndemo class graded in {demo_run['seconds']:.1f} s with 2 workers")
 
@@ -84,7 +85,9 @@ def test_every_row_has_a_feedback_page_without_hidden_tests(demo_run):
     hidden = [line.strip() for line in _hidden_test_lines() if line.strip()]
     assert hidden
     for student, assignment in rows:
-        page = out / "feedback" / student / assignment / f"{assignment}.html"
+        student = student[1:] if student.startswith("'=") else student  # quoted in the CSV
+        page = out / "feedback" / student / (assignment or "submission") / \
+            f"{assignment or 'submission'}.html"
         text = page.read_text()
         for line in hidden:
             assert line not in text, (student, line)
@@ -129,3 +132,27 @@ def test_no_process_outlives_its_grading(demo_run):
     """Are the processes the background-process student started gone?"""
     left = subprocess.run(["pgrep", "-f", demo.ORPHAN_MARK], capture_output=True, text=True)
     assert left.stdout.strip() == "", left.stdout
+
+
+def test_nothing_a_submission_chose_reaches_the_terminal_or_a_spreadsheet_raw(demo_run):
+    """Escape sequences in a grade_id, a folder named as a formula: printed and written safe?"""
+    done = demo_run["done"]
+    for stream in (done.stdout, done.stderr):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", stream), stream[-800:]
+    assert "?[1A?[2K?]0;all tests passed?" in done.stdout
+    text = (demo_run["out"] / "grades.csv").read_text()
+    assert f"\n'{demo.FORMULA_STUDENT}," in text
+    assert not re.search(r"(^|,)[=+@-]", text, re.M)
+
+
+def test_nothing_a_link_points_at_is_written_for_a_student(demo_run):
+    """Do the link scenarios get pages with the reason, and nbgrader's files none of theirs?"""
+    out = demo_run["out"]
+    extra = out / "feedback" / "extra-file-is-a-link" / demo.ASSIGNMENT
+    assert sorted(p.name for p in extra.iterdir()) == [f"{demo.ASSIGNMENT}.html"]
+    for student in ("notebook-is-a-link", "student-folder-is-a-link", "extra-file-is-a-link"):
+        pages = list((out / "feedback" / student).rglob("*.html"))
+        assert len(pages) == 1 and "never followed" in pages[0].read_text()
+        assert "BEGIN SOLUTION" not in pages[0].read_text()
+    assert [p.name for p in (out / "feedback" / "student-folder-is-a-link").iterdir()] == [
+        "submission"]  # one row for the link, not one per assignment it leads to

@@ -21,7 +21,7 @@ from autograder import demo, paths, report, sandbox
 from autograder.grade import Settings, grade
 
 A = demo.ASSIGNMENT
-READERS = ["reads-the-solutions", "copies-a-classmate", "network-call"]
+READERS = ["reads-the-solutions", "copies-a-classmate", "network-call", "reference-called-unseen"]
 SANDBOXED = sandbox.detect().enabled
 
 
@@ -207,3 +207,44 @@ def test_without_the_sandbox_the_attacks_succeed(tmp_path, helper):
     for student in READERS:
         assert scores[student] == "5", (student, scores)
     assert Helper.asked and "writes-the-gradebook" in canary.read_text()
+
+
+def test_a_fork_bomb_is_bounded_and_stopped(tmp_path):
+    """Every process forking for ever: does the count stay within the limit, the kernel get
+    stopped with the reason, and nothing outlive it? (Also as root: tests run as root.)"""
+    import time
+
+    from autograder import limits
+    from autograder.kernel import KernelGone, KernelSession
+
+    status = sandbox.detect()
+    layout = sandbox.Layout(tmp_path / "work", tmp_path / "kernel", [])
+    layout.workdir.mkdir()
+    layout.kernel_dir.mkdir()
+    command = sandbox.kernel_command(layout, layout.kernel_dir / "c.json",
+                                     {"memory_bytes": 2**32}, status.enabled, status.bwrap)
+    session = KernelSession(command, layout.kernel_dir / "c.json")
+    session.start(120)
+    peak = None
+    try:
+        started = time.monotonic()
+        with pytest.raises(KernelGone, match="more than 128 processes"):
+            session.execute(demo.FORK_BOMB, time.monotonic() + 60)
+        stopped_after = time.monotonic() - started
+        if session.cgroup is not None:
+            peak = int((session.cgroup.path / "pids.peak").read_text())
+    finally:
+        session.shutdown()
+    assert session.limit_hit == limits.PROCESS_LIMIT
+    assert stopped_after < 30, stopped_after
+    if peak is not None:  # the cgroup refused every fork past its limit
+        assert peak <= limits.MAX_TASKS, peak
+    # every process of the bomb ran the kernel's command line, which names its folder
+    for _ in range(100):  # killed processes take a moment to go
+        left = subprocess.run(["pgrep", "-f", str(layout.kernel_dir)], capture_output=True,
+                              text=True).stdout.split()
+        if not left:
+            break
+        time.sleep(0.1)
+    assert left == []
+    print(f"\nfork bomb stopped after {stopped_after:.1f} s, peak {peak} tasks")

@@ -179,12 +179,23 @@ FORWARD = {
 }
 
 
+SANDBOXED = sandbox.detect().enabled
+#: in the sandbox the kernel has only stand-ins for the reference (autograder/standins.py)
+STAND_IN = ("raised RuntimeError: course_utils.reference.batchnorm_forward is not available "
+            "while grading")
+
+
 @pytest.mark.parametrize("variant", sorted(FORWARD))
 def test_batchnorm_forward_verdicts_match(kernel, variant):
     """Is each batchnorm_forward variant judged through the kernel as in one process?"""
     name = f"bn_{variant}"
-    verdict = _same_verdict(kernel, FORWARD[variant], name,
-                            f"check_batchnorm_forward({name}, seed=11, hidden=True)")
+    test = f"check_batchnorm_forward({name}, seed=11, hidden=True)"
+    if variant == "reference" and SANDBOXED:  # the call cannot even be made: it fails too
+        source = textwrap.dedent(FORWARD[variant]).strip("\n") + "\n"
+        assert "calls course_utils.reference" in _in_one_process(source, name, test)
+        assert STAND_IN in _through_the_kernel(kernel, source, name, test)
+        return
+    verdict = _same_verdict(kernel, FORWARD[variant], name, test)
     expected = {"right": "passed", "in_place": "changed its input `x` in place",
                 "unbiased": "unbiased variance", "crashes": "raised ValueError",
                 "stub": "not written yet", "torch_shortcut": "calls torch's batch_norm",
@@ -471,3 +482,162 @@ def test_seeds_left_to_chance_are_secret_but_repeatable(kernel):
     assert seed_in_message(KEY, "alice/03/t") == first
     assert seed_in_message(KEY, "bob/03/t") != first
     assert seed_in_message(bytes([1]) * 32, "alice/03/t") != first
+
+
+FORGE = """
+import types
+_answer = __bn_grader__._handle
+
+def _passes(*args, **kwargs):
+    return None
+
+def _forged(request):
+    reply = _answer(request)
+    if request.get("op") == "describe" and reply.get("ok"):
+        extra = {name: _passes for name in ("check_batchnorm_forward", "check_identity_params",
+                                            "isinstance", "len", "print", "AssertionError",
+                                            "__builtins__")}
+        extra["np"] = types.SimpleNamespace(allclose=lambda *a, **k: True,
+                                            ndarray=object, ones=lambda *a, **k: 1)
+        reply["value"] = {"$dict": reply["value"]["$dict"] + [
+            [k, __bn_grader__.side.encode(v)] for k, v in extra.items()] + EXTRA}
+    return reply
+
+__bn_grader__._handle = _forged
+
+def bn_forged(x, gamma, beta, eps=1e-5):
+    raise NotImplementedError()
+"""
+
+FORGED_CELL = """
+check_batchnorm_forward(bn_forged, seed=0)
+assert isinstance(np.ones(2), np.ndarray) and len(np.ones(3)) == 3
+print("the cell ran to its end")
+"""
+
+
+@pytest.mark.parametrize("extra", ["[]", '[["bn_forged", {"$ref": 1}]]',
+                                   '[["bn_forged", {"$type": "dict"}]]'])
+def test_a_forged_describe_reply_adds_or_rebinds_nothing(kernel, extra):
+    """A kernel answering with checks that pass, its own np, builtins, or grader objects:
+    is every name the cell uses still the grader's, and the stub still 'not written yet'?"""
+    session, replay = kernel
+    imports = {k: f"from course_utils.checks import {k}" for k in _check_names()}
+    imports["np"] = "import numpy as np"
+    done = session.execute(FORGE.replace("EXTRA", extra), time.monotonic() + 60)
+    assert done.error is None, done.error
+    try:
+        verdict = run_test_cell(replay, FORGED_CELL, {}, imports, time.monotonic() + 60, KEY,
+                                "forged")
+    finally:
+        session.execute("del __bn_grader__._handle", time.monotonic() + 60)
+    assert not verdict.passed and "the cell ran to its end" not in verdict.output
+    if extra == "[]":
+        assert "batchnorm_forward is not written yet" in verdict.message, verdict.message
+    elif "$ref" in extra:
+        assert "names one of the receiver's own objects" in verdict.message, verdict.message
+    else:  # the type dict in place of a function: judged as the student's answer, and wrong
+        assert "batchnorm_forward raised TypeError" in verdict.message, verdict.message
+
+
+def test_the_grader_takes_bounded_messages_from_the_kernel(kernel):
+    """Is every channel capped at one 16 MiB message and a short queue?"""
+    import zmq
+
+    from autograder.kernel import MAX_MESSAGE, RECEIVE_QUEUE
+
+    session, _ = kernel
+    for channel in (session.client.iopub_channel, session.client.shell_channel,
+                    session.client.stdin_channel):
+        assert channel.socket.getsockopt(zmq.MAXMSGSIZE) == MAX_MESSAGE == 16 * 2**20
+        assert channel.socket.getsockopt(zmq.RCVHWM) == RECEIVE_QUEUE
+
+
+def test_test_cells_share_no_names(kernel):
+    """Does a name one test cell defines stay out of the next cell's namespace?"""
+    session, replay = kernel
+    session.execute("leak = 'from the kernel'", time.monotonic() + 60)
+    first = run_test_cell(replay, "leak = 'from the first cell'", {}, {}, time.monotonic() + 60,
+                          KEY, "one")
+    second = run_test_cell(replay, "print(leak)", {}, {}, time.monotonic() + 60, KEY, "two")
+    assert first.passed and second.output == "from the kernel\n"
+
+
+def _reference_fingerprints() -> dict[str, list[bytes]]:
+    """file name -> bytes that only the real file (or its compiled form) holds: its
+    docstring's first line and its function names as defined."""
+    import re
+
+    from autograder import standins
+
+    found = {}
+    for package in standins.PACKAGES:
+        for folder in standins.real_folders(package):
+            for path in folder.glob("*.py"):
+                text = path.read_text()
+                doc = text.split('"""')[1].strip().splitlines()[0] if '"""' in text else ""
+                marks = [doc.encode()] if len(doc) > 20 else []
+                marks += [m.encode() for m in re.findall(r"^def (\w+\(\w+)", text, re.M)][:5]
+                found[path.name] = marks
+    return found
+
+
+REACH = """
+import importlib.util, os, sys
+found = {}
+import course_utils.reference as reference, course_utils.checks as checks
+from course_utils.reference import batchnorm_forward
+from course_utils.checks import CheckFailure, check_batchnorm_forward
+x = np.ones((4, 3))
+saved = sys.getprofile(); sys.setprofile(None)
+for label, attempt in [
+        ("call", lambda: batchnorm_forward(x, np.ones(3), np.zeros(3))),
+        ("a check", lambda: check_batchnorm_forward(lambda *a: None)),
+        ("a check's helper", lambda: checks.bn_backward._central(None, x, x, 1e-5)),
+        ("a private module", lambda: reference._kernels.normalize(x, 1, 0, 1e-5, (0,))),
+        ("a subclass", lambda: type("B", (reference.BatchNorm1d,), {})),
+        ("from the file", lambda: importlib.util.spec_from_file_location(
+            "copy", os.path.join(os.path.dirname(reference.__file__), "bn_forward.py")
+        ).loader.load_module().batchnorm_forward(x, np.ones(3), np.zeros(3)))]:
+    try:
+        attempt()
+        found[label] = "ran"
+    except Exception as exc:
+        found[label] = type(exc).__name__
+sys.setprofile(saved)
+found["CheckFailure"] = issubclass(CheckFailure, AssertionError)
+readable = []
+roots = {p for p in sys.path if p and os.path.isdir(p)} | {
+    os.path.dirname(os.path.dirname(reference.__file__))}
+for root in sorted(roots):
+    for folder, dirs, files in os.walk(root):
+        for name in files:
+            stem = name.split(".")[0] + ".py"
+            if stem in FINGERPRINTS:
+                try:
+                    data = open(os.path.join(folder, name), "rb").read()
+                except OSError:
+                    continue
+                if any(mark in data for mark in FINGERPRINTS[stem]):
+                    readable.append(os.path.join(folder, name))
+found["readable copies"] = readable
+print(repr(found))
+"""
+
+
+@pytest.mark.skipif(not SANDBOXED, reason="the stand-ins are bound by the sandbox")
+def test_the_reference_is_out_of_reach_while_grading(kernel):
+    """Called openly or unseen, through a check, a private module, a subclass or its file, or
+    read anywhere on the kernel's path: is there any of the reference's code to be had? (no)"""
+    session, _ = kernel
+    fingerprints = _reference_fingerprints()
+    assert fingerprints["bn_forward.py"] and fingerprints["_kernels.py"]
+    done = session.execute(REACH.replace("FINGERPRINTS", repr(fingerprints)),
+                           time.monotonic() + 300)
+    assert done.error is None, done.error
+    found = eval(done.stdout.strip().splitlines()[-1])  # noqa: S307 - a dict we printed
+    assert found.pop("CheckFailure") is True
+    assert found.pop("readable copies") == []
+    assert found == {"call": "RuntimeError", "a check": "RuntimeError",
+                     "a check's helper": "RuntimeError", "a private module": "RuntimeError",
+                     "a subclass": "TypeError", "from the file": "RuntimeError"}, found

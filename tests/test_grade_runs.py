@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
 
 import nbformat
+import numpy as np
 
 from autograder import cells, demo, pool, report
 from autograder.grade import Settings, grade
@@ -133,3 +135,79 @@ def test_rows_are_sorted_and_every_field_is_written(tmp_path):
     lines = (tmp_path / "g.csv").read_text().splitlines()
     assert lines[0] == ",".join(report.FIELDS)
     assert lines[1].startswith("ann,") and lines[2] == f"bob,{A},1,5,,2,1,graded,"
+
+
+def test_a_kernel_past_its_cpu_time_is_stopped_and_the_row_says_so(tmp_path):
+    """A busy loop under a 4-second CPU limit (and a long wall-clock one): 'limit exceeded'?"""
+    nb = demo.notebook(right=("batchnorm_forward", "identity_params"),
+                       after_forward="while True:\n    pass")
+    outcome = _grade_alone(tmp_path, "busy", nb, Settings(workers=1, timeout=120,
+                                                          notebook_timeout=300, cpu_seconds=4))
+    row = outcome.rows[0]
+    assert row.status == "limit exceeded", (row.status, row.notes)
+    assert any("CPU-time limit" in n for n in row.notes), row.notes
+
+
+def _inputs_and_answers(check, seeds):
+    """(inputs -> right answer) for every call ``check`` makes with these seeds, hidden too."""
+    table = {}
+
+    def right(x, gamma, beta, eps=1e-5):
+        out = demo._forward(np.asarray(x), np.asarray(gamma), np.asarray(beta), eps)
+        table[demo._key(np.asarray(x), np.asarray(gamma), np.asarray(beta), eps)] = out
+        return out
+
+    for seed in seeds:
+        check(right, seed=seed, hidden=True)
+    return table
+
+
+LOOKUP = '''
+import hashlib
+import pickle, base64
+
+ANSWERS = pickle.loads(base64.b64decode({blob!r}))
+
+def _key(*items):
+    h = hashlib.sha256()
+    for a in items:
+        h.update(np.ascontiguousarray(a).tobytes() if isinstance(a, np.ndarray) else repr(a).encode())
+    return h.hexdigest()[:16]
+
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError("batch statistics need at least 2 examples")
+    return ANSWERS[_key(x, np.asarray(gamma), np.asarray(beta), eps)]
+'''
+
+
+def test_a_lookup_table_for_the_seed_on_the_feedback_earns_nothing(tmp_path):
+    """Answers for every public seed, then for the hidden seed the feedback showed, sent
+    again with the same key: is the hidden seed a new one, so that the table fails again?"""
+    import base64
+    import pickle
+
+    from course_utils.checks import check_batchnorm_forward
+
+    def submit(seeds, folder):
+        blob = base64.b64encode(pickle.dumps(_inputs_and_answers(check_batchnorm_forward,
+                                                                  seeds))).decode()
+        nb = demo.notebook(LOOKUP.format(blob=blob), right=("identity_params",))
+        target = tmp_path / folder / "lookup" / A
+        target.mkdir(parents=True)
+        cells.write(nb, target / f"{A}.ipynb")
+        outcome = grade(tmp_path / folder, tmp_path / "out" / "grades.csv",
+                        Settings(workers=1, timeout=60, notebook_timeout=300), log=lambda *a: None)
+        tests = outcome.results[("lookup", A)]["cells"]
+        forward = next(c for c in tests if c.get("grade_id") == "batchnorm_forward_tests")
+        return forward
+
+    public = [0, 3141]  # the seeds the notebook itself shows
+    first = submit(public, "first")
+    assert not first["passed"] and "KeyError" in first["message"], first["message"]
+    seed = int(re.search(r"seed (\d+)", first["message"])[1])
+    assert seed not in public
+    again = submit(public + [seed], "again")  # the table now holds the hidden seed's answers
+    assert not again["passed"], again["message"]
+    assert int(re.search(r"seed (\d+)", again["message"])[1]) != seed
