@@ -108,15 +108,19 @@ ZERO_WIDTH_SPACE = "\u200b"
 
 
 def inert_markdown(text: str) -> str:
-    """A student's Markdown as the Formgrader may render it: no raw HTML can survive.
+    """A student's Markdown as the Formgrader may render it: no raw HTML, no link.
 
     The Formgrader (and ``nbgrader generate_feedback``) render Markdown cells with
-    nbconvert's ``markdown2html``, which passes raw HTML on: a ``<script>`` or ``<img
-    onerror=...>`` in an answer would run in the instructor's Jupyter server, with their
-    rights. A ``<`` followed by a zero-width space starts no HTML tag, comment or
-    declaration (in Markdown or in a browser), and looks the same: every one gets one.
-    Cells left as the course released them are not changed (their ``<details>`` stay)."""
-    return sanitize.text(text).replace("<", "<" + ZERO_WIDTH_SPACE)
+    nbconvert's ``markdown2html``, which passes raw HTML and ``javascript:`` links on: a
+    ``<script>`` or ``<img onerror=...>`` in an answer would run in the instructor's
+    Jupyter server, with their rights. A zero-width space after every ``<`` (no HTML tag,
+    comment or declaration starts so, in Markdown or in a browser), and between ``]`` and
+    ``(`` or ``:`` (no inline link or image, no link definition), leaves text that reads
+    the same and holds no markup. Cells left as the course released them are not changed
+    (their ``<details>`` stay)."""
+    text = sanitize.text(text).replace("<", "<" + ZERO_WIDTH_SPACE)
+    return text.replace("](", "]" + ZERO_WIDTH_SPACE + "(").replace(
+        "]:", "]" + ZERO_WIDTH_SPACE + ":")
 
 
 def autograded_notebook(prepared, result, assignment: str) -> dict:
