@@ -1,6 +1,7 @@
 """Do the set-up files agree: pyproject pins, environment.yml (Binder), the README, CI, make?"""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -182,17 +183,23 @@ def test_ci_runs_the_readme_test_command():
     assert ci == ["make test"], ci
 
 
+def _make(*args):
+    """Run make in the checkout as a user would from a shell: not as a sub-make of `make test`
+    (which would add "make[1]: Entering directory" lines to what it prints)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True).stdout
+
+
 def test_make_help_lists_every_target_and_clean_keeps_venv_and_grades():
     """Does `make help` describe every target, and does `make clean` leave .venv and the
     instructor's grading/ alone?"""
     makefile = (ROOT / "Makefile").read_text()
     phony = re.search(r"^\.PHONY:(.*)$", makefile, re.M).group(1).split()
-    shown = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout
+    shown = _make("help")
     listed = {line.split()[0] for line in shown.splitlines()[1:] if line.strip()}
     assert set(phony) == listed, (set(phony) ^ listed)
-    clean = subprocess.run(["make", "-n", "clean"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout
+    clean = _make("-n", "clean")
     removed = {w for line in clean.splitlines() if line.startswith("rm ") for w in line.split()}
     assert removed and not {".venv", "grading", "grading/", "solutions", "notebooks"} & removed
     assert "-path ./.venv -prune" in clean
