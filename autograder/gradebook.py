@@ -116,7 +116,8 @@ def inert_markdown(text: str) -> str:
     Jupyter server, with their rights. A zero-width space after every ``<`` (no HTML tag,
     comment or declaration starts so, in Markdown or in a browser), and between ``]`` and
     ``(`` or ``:`` (no inline link or image, no link definition), leaves text that reads
-    the same and holds no markup. Cells left as the course released them are not changed
+    the same and holds no markup (nbconvert still links a web address typed out,
+    ``https://...``, as in any notebook: never a ``javascript:`` one). Cells left as the course released them are not changed
     (their ``<details>`` stay)."""
     text = sanitize.text(text).replace("<", "<" + ZERO_WIDTH_SPACE)
     return text.replace("](", "]" + ZERO_WIDTH_SPACE + "(").replace(
@@ -285,6 +286,11 @@ def record(graded, target: Target, log=print) -> str:
     todo.sort(key=lambda g: (g.row.assignment, g.row.student))
     failed: list[str] = []
     recorded = 0
+    if not todo:  # nothing to record: no gradebook is made or opened
+        parts = [f"gradebook: no submission with a score to record in {target.db}"]
+        if refused:
+            parts.append("not recorded, their names: " + ", ".join(refused))
+        return sanitize.line("; ".join(parts))
     try:
         target.db.parent.mkdir(parents=True, exist_ok=True)
         with _tools_on_path(), Gradebook(target.db_url, target.course_id) as gb:
