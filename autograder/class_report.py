@@ -8,12 +8,17 @@
   failure with the number of students;
 - ``class-report.csv``: the same counts, one line each.
 
-Both are aggregates: no student's name, no student's code, no output of a student's code.
-What they quote is the checks' messages: a named mistake as the checks word it, the other
-failures as a *pattern* (the case label, numbers and quoted code taken out, so that the
-same failure with other inputs counts once), each through ``sanitize`` like every page.
-They are for the instructor and are never written into ``feedback/``, the folder handed
-back to students.
+Both are aggregates: no student's name, no student's code, no output of a student's code,
+no text a student chose. What they quote is the checks' own words (:func:`course_words`):
+a check's message with what came from the student's code cut out (the message of an
+exception their code raised, the line of their code it was raised at, the warnings their
+code gave: a student can put anything there, another student's answer included), then a
+named mistake as the checks word it, the other failures as a *pattern* (the case label,
+numbers and quoted code taken out, so that the same failure with other inputs counts
+once), each through ``sanitize`` like every page. Only the course's assignments are
+counted (a misnamed folder is a student's choice of name). They are for the instructor
+and are never written into ``feedback/``, the folder handed back to students; shared
+with the class, they show counts and the checks' wording only.
 
 **Named mistakes.** A check names the mistake it recognises on a line of its own that
 starts ``Likely mistake:`` (``course_utils/checks/_core.py``'s ``diagnose`` writes it so,
@@ -48,9 +53,26 @@ _SPACES = re.compile(r"\s+")
 MAX_TEXT = 300
 
 
+#: "raised T: ..." ends a check's message: what follows is the student's (to the end, as an
+#: exception's message may have lines of its own)
+_RAISED = re.compile(r"\b(raised [A-Za-z_][A-Za-z0-9_.]*)(?::.*)?", re.S)
+_AT_LINE = re.compile(r" at line \d+(?::[^\n]*)?")
+_WARNINGS = re.compile(r"\n?Warnings your code raised:[^\n]*")
+
+
+def course_words(message: str) -> str:
+    """A check's ``message`` without what the student's code put in it: ``raised
+    ValueError: <its message, lines and all> at line 3: `<their code>``` -> ``raised
+    ValueError``; the warnings their code gave, dropped."""
+    text = sanitize.text(message or "")
+    text = _WARNINGS.sub("", text)
+    text = _RAISED.sub(r"\1", text)
+    return _AT_LINE.sub("", text)
+
+
 def named_mistake(message: str) -> str | None:
     """The mistake a check's ``message`` names, as it words it; None when it names none."""
-    text = sanitize.text(message or "")
+    text = course_words(message)
     found = _MISTAKE.search(text) or _LOOKS.search(text)
     if not found:
         return None
@@ -91,7 +113,7 @@ def pattern(message: str) -> str:
     """What a failure says, with what differs from one student to the next taken out: its
     first line, without the case label, quoted code and strings as ``…``, numbers as ``#``,
     lower case, spaces collapsed. Similar failures give the same pattern."""
-    first = (sanitize.text(message or "").strip().splitlines() or [""])[0]
+    first = (course_words(message).strip().splitlines() or [""])[0]
     text = _strip_case(first.strip())
     text = _QUOTED.sub("…", text)
     text = _NUMBER.sub("#", text)
@@ -149,9 +171,12 @@ class AssignmentCounts:
 
 def count(graded, rows) -> list[AssignmentCounts]:
     """The counts of a class: ``graded`` (``results.Graded``) with their final ``rows``."""
+    from . import paths
+
+    known = set(paths.assignments())
     by_assignment: dict[str, AssignmentCounts] = {}
     for g, row in zip(graded, rows):
-        if not row.assignment:
+        if row.assignment not in known:  # no assignment, or a folder misnamed by a student
             continue
         counts = by_assignment.setdefault(row.assignment, AssignmentCounts(row.assignment))
         if row.score == "" or g.body is None:
