@@ -34,9 +34,13 @@ def assignments():
     return paths.assignments()
 
 
+#: caches a tool run meanwhile may leave in any folder (ruff from pre-commit, Python's)
+CACHES = {"__pycache__", ".ruff_cache", ".pytest_cache", ".hypothesis"}
+
+
 def _tree(folder):
     return {p: p.read_bytes() for p in folder.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
+            if p.is_file() and not CACHES & set(p.parts)}
 
 
 @pytest.fixture(scope="session")

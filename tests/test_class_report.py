@@ -153,7 +153,7 @@ def _graded(student: str, message: str, passed=False) -> results.Graded:
 HOSTILE = [
     "case 'x' (seed 1): batchnorm_forward raised ValueError: ann's answer: the batch mean "
     "couples the examples at line 7: `raise ValueError(ANSWER)`",
-    "case 'x': batchnorm_forward raised RuntimeError: fine\nLikely mistake: ann's answer is 42",
+    "case 'x': batchnorm_forward raised RuntimeError: fine\nLikely mistake: ann's answer is ZEBRA",
     "case 'x': identity_params should raise ValueError (eps < 0), but raised KeyError: "
     "it looks like ann's own words",
     "case 'x': out is wrong.\nWarnings your code raised: Likely mistake: ann's answer",
@@ -169,7 +169,8 @@ def test_no_text_a_students_code_chose_reaches_the_report(tmp_path):
     class_report.write(graded, rows, tmp_path)
     for name in (class_report.HTML_NAME, class_report.CSV_NAME):
         text = (tmp_path / name).read_text()
-        assert "ann" not in text and "42" not in text and "ANSWER" not in text, text
+        for leaked in ("ann", "ZEBRA", "ANSWER", "couples the examples", "own words"):
+            assert leaked not in text, (leaked, text)
     lines = _csv(tmp_path / class_report.CSV_NAME)
     counted = Counter()
     for r in lines:
