@@ -37,6 +37,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -268,9 +269,26 @@ def _write_notebook(path: Path, nb) -> None:
     os.replace(partial, path)
 
 
+@contextlib.contextmanager
+def _quiet_sqlalchemy():
+    """nbgrader 0.9.6's gradebook, on SQLAlchemy 2, warns ``SAWarning: Object of type
+    <SubmittedAssignment> not in session`` when it makes a submission (stock autograde
+    prints the same): its own noise, not the instructor's to act on."""
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader(\.|$)")
+        yield
+
+
 def record(graded, target: Target, log=print) -> str:
     """Record every graded submission of ``graded`` (``results.Graded``) in ``target``;
     a one-line summary of what was recorded (and what was not, and why)."""
+    with _quiet_sqlalchemy():
+        return _record(graded, target, log)
+
+
+def _record(graded, target: Target, log=print) -> str:
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
 
