@@ -94,6 +94,7 @@ def test_merge_records_each_submission_in_the_gradebook(mixed_class):
     from nbgrader.api import Gradebook
 
     assert "gradebook: 2 submission(s) recorded" in mixed_class["merged"].stdout
+    assert "Warning" not in mixed_class["merged"].stderr, mixed_class["merged"].stderr[-2000:]
     table = _grades(mixed_class["grading"] / "grades.csv")
     assert set(table) == {"ann", "ben"}
     with Gradebook(f"sqlite:///{mixed_class['book']}", COURSE) as gb:
