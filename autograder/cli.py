@@ -1,6 +1,7 @@
 """``python -m autograder``: generate student notebooks, check one, grade a class (whole, or
-in shards on several machines: ``key``, ``grade --shard``, ``merge``), keep the
-translations up to date (``translations update``, ``translations status``)."""
+in shards on several machines: ``key``, ``grade --shard``, ``merge``), export the grades
+for a learning platform (``export``), keep the translations up to date (``translations
+update``, ``translations status``)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="the grading key hidden seeds are drawn from (default: .grading-key "
                           "next to the CSV, made on first use; given or with --shard, it must "
                           "exist)")
+    _gradebook_options(grd, "the course's, autograder/gradebook.db, where the Formgrader "
+                            "and `nbgrader export` look; the demo class: gradebook.db next "
+                            "to the CSV; a shard: none, its merge records the class")
     box = grd.add_mutually_exclusive_group()
     box.add_argument("--sandbox", dest="sandbox", action="store_true", default=None,
                      help="require the bubblewrap sandbox (fail if unavailable)")
@@ -120,7 +124,60 @@ def _parser() -> argparse.ArgumentParser:
                           "(default: shards/ next to the CSV)")
     mrg.add_argument("--output", "-o", default=None,
                      help="the merged grades CSV (default grading/grades.csv)")
+    _gradebook_options(mrg, "the course's, autograder/gradebook.db")
+
+    exp = sub.add_parser(
+        "export", help="the grades CSV as a learning platform imports it (wide, Canvas)",
+        description="Turn the grades CSV that `grade` writes (one row per student and "
+                    "assignment) into one row per student: --format wide (a column per "
+                    "assignment, the total and the points possible) or --format canvas "
+                    "(Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, "
+                    "Section, a column per assignment, a Points Possible row).")
+    exp.add_argument("grades", metavar="GRADES_CSV", help="e.g. grading/grades.csv")
+    exp.add_argument("--format", "-f", default="wide", choices=["wide", "canvas"],
+                     help="wide (default) or canvas")
+    exp.add_argument("--output", "-o", default=None,
+                     help="where to write (default: grades-<format>.csv next to GRADES_CSV)")
+    exp.add_argument("--points", default="total", choices=["total", "score"],
+                     help="total: autograded plus hand-graded points (default); score: "
+                          "autograded points only")
+    exp.add_argument("--column", action="append", default=[], metavar="ASSIGNMENT=NAME",
+                     help="canvas: the column name of an assignment as it is in Canvas, "
+                          "e.g. '03_bn_forward=BN forward (1234)' (repeat for each; default: "
+                          "the assignment's name)")
+    exp.add_argument("--roster", metavar="CANVAS_EXPORT_CSV", default=None,
+                     help="canvas: a gradebook export from the course in Canvas, to take "
+                          "each student's ID, SIS User ID, SIS Login ID, name and section "
+                          "from (matched by the folder name)")
     return parser
+
+
+def _gradebook_options(parser, default: str) -> None:
+    book = parser.add_mutually_exclusive_group()
+    book.add_argument("--gradebook", metavar="PATH", default=None,
+                      help="record the grades in this nbgrader gradebook (a .db file), the "
+                           "autograded notebooks in autograded/ next to it (default: "
+                           f"{default})")
+    book.add_argument("--no-gradebook", dest="no_gradebook", action="store_true",
+                      help="do not record the grades in an nbgrader gradebook")
+
+
+def _target(args, demo: bool, output: Path, shard=None):
+    """The gradebook the command line asks for (None: none)."""
+    from .gradebook import course_target, target_for
+
+    if args.no_gradebook:
+        return None
+    if shard is not None:
+        if args.gradebook:
+            raise ValueError("--gradebook with --shard: a shard does not write the gradebook; "
+                             "give it to `merge`, which records the whole class once")
+        return None
+    if args.gradebook:
+        return target_for(args.gradebook)
+    if demo:
+        return target_for(output.resolve().parent / "gradebook.db")
+    return course_target()
 
 
 def _grade(args, err) -> int:
@@ -141,8 +198,12 @@ def _grade(args, err) -> int:
                                                           settings.notebook_timeout)
     if demo:
         err("no SUBMISSIONS_DIR given: grading the bundled demo class (autograder/demo_class)")
+    from .grade import DEMO_OUTPUT
+
+    target = _target(args, demo, Path(args.output or (DEMO_OUTPUT if demo else DEFAULT_OUTPUT)),
+                     shard)
     outcome = grade(args.submissions, output=args.output, settings=settings, log=err,
-                    key=args.key, shard=shard)
+                    key=args.key, shard=shard, gradebook=target)
     _print(outcome)
     if shard:
         final = Path(args.output or DEFAULT_OUTPUT)
@@ -166,14 +227,28 @@ def _print(outcome) -> None:
     print(table(outcome.rows))
     print()
     print(outcome.summary)
-    print(f"wrote {outcome.output} and {outcome.output.parent / 'feedback'}/")
+    folder = outcome.output.parent
+    print(f"wrote {outcome.output}, {folder / 'feedback'}/ and the class report "
+          f"{folder / 'class-report.html'} (for you, not for students)")
+    if outcome.gradebook:
+        print(outcome.gradebook)
 
 
 def _merge(args, err) -> int:
     from .grade import DEFAULT_OUTPUT
     from .merge import merge
 
-    _print(merge(args.shards, args.output or DEFAULT_OUTPUT, log=err))
+    output = Path(args.output or DEFAULT_OUTPUT)
+    _print(merge(args.shards, output, log=err, gradebook=_target(args, False, output)))
+    return 0
+
+
+def _export(args, err) -> int:
+    from .export import export
+
+    out = export(args.grades, args.format, args.output, args.points, args.column, args.roster,
+                 log=err)
+    print(f"wrote {out}")
     return 0
 
 
@@ -247,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                   "grades: grading again with it draws the same hidden seeds)")
         elif args.command == "merge":
             return _merge(args, err)
+        elif args.command == "export":
+            return _export(args, err)
     except (RuntimeError, ValueError, OSError) as exc:
         err(f"error: {exc}")
         return 2

@@ -1,7 +1,8 @@
 """The demo class: a submission per scenario the grader must handle, built from notebook 03.
 
 ``python -m autograder.demo`` (re)writes ``autograder/demo_class/<student>/03_bn_forward/``
-for every scenario below: honest work (all right, stub left in, half right), accidents
+for every scenario below: honest work (all right, stub left in, half right, the unbiased
+variance where batch norm uses the biased one), accidents
 (infinite loops, crashes, a memory bomb, a renamed or broken notebook, a wrong folder),
 and cheats (reading the solutions or a classmate's work, writing the grades, calling the
 network, leaving processes behind, patching numpy or the course's checks, hard-coding the
@@ -104,6 +105,37 @@ def identity_params(x, eps=1e-5):
 BOMB_FORWARD = forward('''
     workspace = np.ones(2**30)  # an 8 GiB "workspace", filled in
 ''' + FORWARD_BODY)
+
+# ---- honest work with a mistake the checks name (the class report counts them) -------
+
+UNBIASED_FORWARD = forward('''
+    mean = x.mean(axis=0)
+    var = x.var(axis=0, ddof=1)  # "the sample variance": divides by m - 1
+    x_hat = (x - mean) / np.sqrt(var + x.dtype.type(eps))
+    out = gamma * x_hat + beta
+    return out, {"x_hat": x_hat, "mean": mean, "var": var, "gamma": gamma, "eps": eps}''')
+
+UNBIASED_FORWARD_BY_HAND = forward('''
+    mean = x.mean(axis=0)
+    var = ((x - mean) ** 2).sum(axis=0) / (x.shape[0] - 1)
+    x_hat = (x - mean) / np.sqrt(var + x.dtype.type(eps))
+    out = gamma * x_hat + beta
+    return out, {"x_hat": x_hat, "mean": mean, "var": var, "gamma": gamma, "eps": eps}''')
+
+UNBIASED_IDENTITY = '''
+def identity_params(x, eps=1e-5):
+    x = np.asarray(x)
+    gamma = np.sqrt(x.var(axis=0, ddof=1) + eps)
+    return gamma.astype(x.dtype), x.mean(axis=0)
+'''
+
+#: the students above, and the mistake the checks must name in each of their test cells
+#: (the start of the check's own words), for the class report's counts
+NAMED_MISTAKES = {
+    "unbiased-variance": {"batchnorm_forward_tests": "the unbiased variance (ddof=1"},
+    "unbiased-variance-everywhere": {"batchnorm_forward_tests": "the unbiased variance (ddof=1",
+                                     "identity_params_tests": "gamma uses the unbiased variance"},
+}
 
 # ---- cheats -------------------------------------------------------------------------
 
@@ -487,6 +519,8 @@ def scenarios() -> dict[str, object]:
         "kernel-crash-segfault": notebook(identity_src=SEGFAULT_IDENTITY,
                                           right=("batchnorm_forward",)),
         "memory-bomb": notebook(BOMB_FORWARD, right=("identity_params",)),
+        "unbiased-variance": notebook(UNBIASED_FORWARD, right=("identity_params",)),
+        "unbiased-variance-everywhere": notebook(UNBIASED_FORWARD_BY_HAND, UNBIASED_IDENTITY),
         # a cheat fills both exercise cells (the second would otherwise undo the first)
         "reads-the-solutions": notebook(FROM_SOLUTIONS, FROM_SOLUTIONS),
         "copies-a-classmate": notebook(FROM_CLASSMATE, FROM_CLASSMATE),

@@ -7,7 +7,9 @@ One self-contained HTML page per student and assignment. It shows the student's 
 source is never written here. Everything from the submission is HTML-escaped and no
 output of the student's code is embedded (no HTML, scripts or images from it), so the page
 is safe to open; control characters are replaced (``sanitize.text``), so it is safe to read
-in a terminal too; it has no timestamps, so re-grading writes the same bytes.
+in a terminal too; it has no timestamps, so re-grading writes the same bytes. Written
+answers are shown as Markdown with math (``markdown``: raw HTML escaped, links only to web
+and mail addresses, no image loaded, MathJax from the grading folder, never a CDN).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from . import sanitize
+from . import markdown, sanitize
+
+#: how many folders below the grading folder a page is (feedback/<student>/<assignment>/)
+PAGE_DEPTH = 3
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
@@ -25,7 +30,9 @@ table { border-collapse: collapse; margin: 1rem 0; }
 td, th { border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; vertical-align: top; }
 pre { white-space: pre-wrap; word-break: break-word; background: #f6f8fa; padding: .6rem;
       border-radius: 4px; margin: .3rem 0; font-size: .9rem; }
-.md { background: none; font-family: inherit; font-size: 1rem; color: #444; }
+.md { color: #333; border-left: 3px solid #ddd; padding: 0 .8rem; margin: .3rem 0; }
+.md pre { font-size: .85rem; } .md code { background: #f6f8fa; padding: 0 .2rem; }
+.md .image { color: #666; font-style: italic; } .md .display { display: block; margin: .5rem 0; }
 .cell { margin: 1rem 0; } .label { font-size: .8rem; color: #666; }
 .pass { border-left: 4px solid #2e7d32; } .fail { border-left: 4px solid #c62828; }
 .error { background: #fdecea; } .verdict { background: #fff; border: 1px solid #ddd; }
@@ -60,7 +67,9 @@ def page(row, graded_body: str | None = None) -> str:
     """The page for one row of the grades table (``report.Row``), with a notebook's ``body``."""
     title = f"{row.assignment or 'submission'}: feedback for {row.student}"
     parts = [f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-             f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>",
+             f"<title>{_e(title)}</title><style>{STYLE}</style>"
+             + (markdown.head(PAGE_DEPTH) if graded_body and markdown.has_math(graded_body)
+                else "") + '</head><body class="tex2jax_ignore">',
              f"<h1>{_e(title)}</h1>"]
     if row.score == "":
         parts.append(f"<p><strong>Not graded: {_e(row.status)}.</strong></p>")
@@ -120,7 +129,8 @@ def _cells(prepared, result) -> list[str]:
         elif kind == "markdown" and meta.get("solution") and meta.get("grade"):
             out.append(f'<div class="cell"><div class="label">written answer '
                        f'{_e(meta.get("grade_id"))} ({meta.get("points", 0):g} points, graded '
-                       f'by your instructor)</div>{_pre(cell.get("source", ""), "md")}</div>')
+                       f'by your instructor)</div>{markdown.block(cell.get("source", ""))}'
+                       '</div>')
     return out
 
 
@@ -144,20 +154,23 @@ def written_answers(assignment: str, entries: list[tuple[str, list[tuple[str, st
 
     ``entries``: (student, ``answers_in`` their notebook), in the order to show them.
     """
+    answers_html = [(student, gid, markdown.block(text, "(empty)"))
+                    for student, answers in entries for gid, text in answers]
+    math = any(markdown.has_math(a) for _, _, a in answers_html)
     parts = [f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Written "
-             f"answers: {_e(assignment)}</title><style>{STYLE}</style></head><body>",
+             f"answers: {_e(assignment)}</title><style>{STYLE}</style>"
+             + (markdown.head(1) if math else "") + '</head><body class="tex2jax_ignore">',
              f"<h1>Written answers: {_e(assignment)}</h1>",
              "<p>For grading by hand. Record the points in the <code>points</code> column of "
              "<code>manual-scores.csv</code>, next to the grades, and grade again (or merge "
              "again) to add them up (see docs/instructors.md).</p>"]
     questions: dict[str, list[tuple[str, str]]] = {}
-    for student, answers in entries:
-        for gid, text in answers:
-            questions.setdefault(gid, []).append((student, text))
+    for student, gid, rendered in answers_html:
+        questions.setdefault(gid, []).append((student, rendered))
     for gid, answers in questions.items():
         parts.append(f"<h2>{_e(gid)}</h2>")
-        for student, text in answers:
+        for student, rendered in answers:
             parts.append(f'<div class="cell"><div class="label">{_e(student)}</div>'
-                         f'{_pre(text or "(empty)", "md")}</div>')
+                         f'{rendered}</div>')
     parts.append("</body></html>\n")
     return "\n".join(parts)

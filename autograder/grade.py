@@ -11,8 +11,10 @@ The pipeline, one small module per step:
                         memory limits, the test cells judged by the grader (``replay``);
 5. ``results``          write the grades CSV (``report``: every submission a row, hand-graded
                         points merged) and the feedback (``feedback``: one HTML page per
-                        student and assignment, no hidden test in it); a shard also writes
-                        ``shard.json``, for ``merge``.
+                        student and assignment, no hidden test in it), the class report
+                        (``class_report``); a shard also writes ``shard.json``, for ``merge``;
+6. ``gradebook``        record the grades in nbgrader's gradebook and autograded folder,
+                        for the Formgrader and ``nbgrader export`` (not in a shard).
 
 Hidden seeds come from a key kept in the output folder (``.grading-key``, see ``keys``):
 grading the same submissions again writes the same CSV and the same feedback.
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import collect as collecting
+from . import gradebook as nbgrader_gradebook
 from . import (keys, paths, pool, prepare, report, results, safefiles, sandbox, sanitize,
                selection, shards)
 
@@ -57,17 +60,24 @@ class Outcome:
     sandboxed: bool
     seconds: float
     results: dict = field(default_factory=dict)  # (student, assignment) -> worker result
+    gradebook: str = ""               # what was recorded in nbgrader's gradebook (if asked)
 
 
 def grade(submissions: str | Path | None = None, output: str | Path | None = None,
           settings: Settings | None = None, log=print, key: str | Path | None = None,
-          shard: shards.Shard | None = None) -> Outcome:
+          shard: shards.Shard | None = None,
+          gradebook: nbgrader_gradebook.Target | None = None) -> Outcome:
     """Grade the class in ``submissions`` into the grades CSV ``output`` and its folder.
 
     ``key``: the grading key's file (default ``.grading-key`` beside ``output``, made on
     first use; given, or with ``shard``, it must exist). ``shard``: grade only that shard's
-    students, into ``shards/K-of-N/`` beside ``output``, for ``merge``.
+    students, into ``shards/K-of-N/`` beside ``output``, for ``merge``. ``gradebook``:
+    also record the results in that nbgrader gradebook and its autograded folder
+    (``gradebook.py``; never for a shard: its merge records them).
     """
+    if shard and gradebook:
+        raise ValueError("a shard does not write the gradebook: `merge` records the whole "
+                         "class there, once")
     settings = settings or Settings()
     started = time.monotonic()
     submissions = Path(submissions or DEMO_CLASS).resolve()
@@ -77,6 +87,11 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
     if out_dir == submissions or submissions in out_dir.parents:
         raise ValueError(f"write the grades outside the submissions folder (not {output}): "
                          "the next run would take its feedback folders for students")
+    if gradebook and (gradebook.autograded == submissions
+                      or submissions in gradebook.autograded.parents
+                      or submissions in gradebook.db.parents):
+        raise ValueError(f"keep the gradebook outside the submissions folder (not "
+                         f"{gradebook.db}): the next run would take its folders for students")
     key_path = Path(key).resolve() if key else out_dir / keys.FILE_NAME
     if (key or shard) and not key_path.is_file():
         raise FileNotFoundError(
@@ -87,6 +102,8 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
     found, ignored = collecting.collect(submissions)
     secret = keys.load(key_path) if key or shard else keys.for_folder(out_dir)
     hide = [submissions, out_dir] + ([] if out_dir in key_path.parents else [key_path])
+    if gradebook:
+        hide += [gradebook.db, gradebook.autograded]
     everyone = sorted({sub.student for sub in found})
     if shard:
         mine = set(shard.students(everyone))
@@ -101,9 +118,11 @@ def grade(submissions: str | Path | None = None, output: str | Path | None = Non
     if shard:
         shards.write_manifest(shard, output.parent, everyone, ignored, secret, status,
                               limits(settings), seconds, graded)
+    recorded = nbgrader_gradebook.record(graded, gradebook, log) if gradebook else ""
     text = report.summary(rows, ignored, status.message,
                           f"in {seconds:.1f} s with {workers} worker(s)")
-    return Outcome(report.sort_rows(rows), output, text, status.enabled, seconds, by_key)
+    return Outcome(report.sort_rows(rows), output, text, status.enabled, seconds, by_key,
+                   recorded)
 
 
 def limits(settings: Settings) -> dict:

@@ -7,7 +7,9 @@
                exactly its students;
 3. ``results.write`` everything into the final folder, as one run would have: the
                instructor's hand-graded points come from *its* ``manual-scores.csv``, so
-               merging again after filling them in adds them up, as grading again would.
+               merging again after filling them in adds them up, as grading again would;
+4. ``gradebook.record`` the whole class in nbgrader's gradebook (the shards never write
+               it): once, by the merge, as one run would.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from . import gradebook as nbgrader_gradebook
 from . import keys, report, results, shards
 from .grade import Outcome
 
 
-def merge(sources: list[str | Path], output: str | Path, log=print) -> Outcome:
-    """Merge the shards found in ``sources`` into the grades CSV ``output`` and its folder."""
+def merge(sources: list[str | Path], output: str | Path, log=print,
+          gradebook: nbgrader_gradebook.Target | None = None) -> Outcome:
+    """Merge the shards found in ``sources`` into the grades CSV ``output`` and its folder
+    (and, with ``gradebook``, record the whole class in that nbgrader gradebook, once)."""
     started = time.monotonic()
     output = Path(output).resolve()
     out_dir = output.parent
@@ -35,13 +40,15 @@ def merge(sources: list[str | Path], output: str | Path, log=print) -> Outcome:
             log(f"warning: {m.folder / 'manual-scores.csv'} has points filled in; the merge "
                 f"reads only {out_dir / 'manual-scores.csv'}: record them there")
     everyone = sorted(found, key=lambda m: m.shard.index)
-    rows = results.write([g for m in everyone for g in m.graded], output)
+    graded = [g for m in everyone for g in m.graded]
+    rows = results.write(graded, output)
+    recorded = nbgrader_gradebook.record(graded, gradebook, log) if gradebook else ""
     first = everyone[0]
     timing = (f"from {len(found)} shard(s), graded in "
               + " + ".join(f"{m.seconds:.1f}" for m in everyone) + " s")
     text = report.summary(rows, first.ignored, first.sandbox_message, timing)
     return Outcome(report.sort_rows(rows), output, text, first.sandbox,
-                   time.monotonic() - started)
+                   time.monotonic() - started, gradebook=recorded)
 
 
 def locate(paths: list[Path]) -> list[Path]:

@@ -7,8 +7,15 @@ back with the page, and its written answers. :func:`write` turns a list of them 
 
 - ``grades.csv``, with the points from the folder's ``manual-scores.csv`` added up;
 - ``manual-scores.csv``, a line added for every new written answer (never overwritten);
-- ``feedback/<student>/<assignment>/<assignment>.html``, with nbgrader's files beside it;
-- ``written-answers/<assignment>.html``, every student's written answers, side by side.
+- ``feedback/<student>/<assignment>/<assignment>.html``, every student's page;
+- ``exchange-feedback/<student>/<assignment>/``: the same page with nbgrader's two files
+  (``timestamp.txt``, ``submission_secret.txt``), for the submissions that came through
+  nbgrader's exchange only: what ``nbgrader release_feedback`` reads (a downloaded
+  submission has no secret, so no student could fetch its page there);
+- ``written-answers/<assignment>.html``, every student's written answers, side by side;
+- ``class-report.html`` and ``.csv``, the class's mistakes, counted (``class_report``);
+- ``mathjax/``, for the math in written answers (``markdown``): the pages load it from
+  there, never from a CDN.
 
 The hand-graded points are read last because they can change a page: a ``points`` entry
 that is not a number becomes a note on the row, and the page shows the row's notes.
@@ -28,11 +35,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import cells, feedback, prepare, report, safefiles
+from . import (cells, class_report, feedback, gradebook, markdown, prepare, report,
+               safefiles)
 
 #: what `nbgrader collect` leaves beside a submission and `nbgrader release_feedback` reads
 NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 NBGRADER_FILE_BYTES = 1000
+#: the feedback of the submissions that came through nbgrader's exchange, for
+#: ``nbgrader release_feedback --CourseDirectory.feedback_directory=.../exchange-feedback``
+EXCHANGE_FEEDBACK = "exchange-feedback"
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,6})?"
                         r"(?: ?(Z|[+-]\d{2}:?\d{2}|[A-Za-z][A-Za-z0-9_+\-/]{0,39}))?")
 _SECRET = re.compile(r"[0-9a-fA-F]{16,256}")
@@ -90,6 +101,8 @@ class Graded:
     extras: dict[str, str] = field(default_factory=dict)  # nbgrader's files: name -> text
     answers: list[tuple[str, str]] = field(default_factory=list)  # (grade_id, text), in order
     asks_in_writing: bool = False     # the notebook has answers to grade by hand
+    tests: list[dict] = field(default_factory=list)  # each test cell's verdict (class report)
+    autograded: dict | None = None    # the notebook for nbgrader's autograded/ (gradebook.py)
 
     @classmethod
     def of(cls, sub, prepared, result) -> Graded:
@@ -99,7 +112,9 @@ class Graded:
         row = report.row_from_result(sub, prepared, result)
         row.notes += notes
         return cls(row, feedback.body(prepared, result), extras, feedback.answers_in(nb),
-                   any(cells.is_manual_answer(c) for c in nb.cells))
+                   any(cells.is_manual_answer(c) for c in nb.cells),
+                   class_report.verdicts(prepared, result),
+                   gradebook.autograded_notebook(prepared, result, sub.assignment))
 
     @property
     def page_folder(self) -> Path:
@@ -111,7 +126,8 @@ class Graded:
         return {"row": dataclasses.asdict(self.row), "body": self.body,
                 "extras": dict(self.extras),
                 "answers": [list(a) for a in self.answers],
-                "asks_in_writing": self.asks_in_writing}
+                "asks_in_writing": self.asks_in_writing,
+                "tests": list(self.tests), "autograded": self.autograded}
 
     @classmethod
     def from_json(cls, data: dict, folder: Path) -> Graded:
@@ -122,7 +138,8 @@ class Graded:
             raise ValueError("extras: expected nbgrader's files by name")
         return cls(report.Row(**data["row"]), data["body"],
                    {str(k): str(v) for k, v in extras.items() if k in NBGRADER_FILES},
-                   [(gid, text) for gid, text in data["answers"]], data["asks_in_writing"])
+                   [(gid, text) for gid, text in data["answers"]], data["asks_in_writing"],
+                   [dict(t) for t in data.get("tests", [])], data.get("autograded"))
 
 
 def write(graded: list[Graded], output: Path) -> list[report.Row]:
@@ -136,9 +153,9 @@ def write(graded: list[Graded], output: Path) -> list[report.Row]:
     for g, row in zip(graded, rows):
         try:
             target = out_dir / g.page_folder
-            feedback.write(target / f"{target.name}.html", feedback.page(row, g.body))
-            for name, text in g.extras.items():  # `nbgrader release_feedback` reads them
-                (target / name).write_text(text, encoding="ascii")
+            page = feedback.page(row, g.body)
+            feedback.write(target / f"{target.name}.html", page)
+            write_for_exchange(out_dir, g, page)
         except Exception as exc:  # noqa: BLE001 - one student's page never stops the others
             row.notes.append(f"its feedback page could not be written ({type(exc).__name__}: "
                              f"{str(exc)[:200]})")
@@ -153,7 +170,25 @@ def write(graded: list[Graded], output: Path) -> list[report.Row]:
             feedback.write(out_dir / "written-answers" / f"{assignment}.html",
                            feedback.written_answers(assignment,
                                                     [(s, g.answers) for s, g in entries]))
+    class_report.write(graded, rows, out_dir)
+    if any(g.body and markdown.has_math(g.body) for g in graded):
+        markdown.install_mathjax(out_dir)
     return rows
+
+
+def write_for_exchange(out_dir: Path, g: Graded, page: str) -> bool:
+    """The page again in ``exchange-feedback/``, with nbgrader's two files, when the
+    submission came through nbgrader's exchange (both files there, and valid): the folder
+    ``nbgrader release_feedback`` reads. A submission that came another way (a download)
+    has no folder there, so that command releases the pages it can and skips none by
+    failing (it needs both files beside every page it finds). True if it was written."""
+    if not g.row.assignment or set(g.extras) != set(NBGRADER_FILES):
+        return False
+    there = out_dir / EXCHANGE_FEEDBACK / g.row.student / g.row.assignment
+    feedback.write(there / f"{g.row.assignment}.html", page)
+    for name, text in sorted(g.extras.items()):
+        (there / name).write_text(text, encoding="ascii")
+    return True
 
 
 def questions_of(assignment: str) -> list[tuple[str, float]]:

@@ -41,3 +41,40 @@ def reading_site(tmp_path_factory):
     from tests.reading_site import built
 
     return built(tmp_path_factory)
+
+
+#: caches a tool run meanwhile may leave in any folder (ruff from pre-commit, Python's)
+CACHES = {"__pycache__", ".ruff_cache", ".pytest_cache", ".hypothesis"}
+
+
+def _tree(folder):
+    return {p: p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and not CACHES & set(p.parts)}
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo class graded once per session by `python -m autograder grade` (no argument,
+    2 workers), from a scratch folder: its output in ``out`` (``grading-demo/``), what the
+    command printed in ``done``, the class folder before and after."""
+    import subprocess
+    import sys
+    import time
+
+    from autograder import sandbox
+    from autograder.grade import DEMO_CLASS
+
+    cwd = tmp_path_factory.mktemp("demo")
+    watched = [DEMO_CLASS]  # (the rest of the tree may be edited by others meanwhile)
+    before = {f: _tree(f) for f in watched}
+    repo_output = paths.ROOT / "grading-demo" / "grades.csv"  # what writes-the-gradebook targets
+    before_output = repo_output.read_bytes() if repo_output.exists() else None
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--workers", "2"],
+                          cwd=cwd, capture_output=True, text=True, timeout=1800)
+    seconds = time.monotonic() - started
+    after = {f: _tree(f) for f in watched}
+    out = cwd / "grading-demo"
+    return {"done": done, "out": out, "before": before, "after": after, "seconds": seconds,
+            "sandboxed": sandbox.detect().enabled, "repo_output": (
+                before_output, repo_output.read_bytes() if repo_output.exists() else None)}

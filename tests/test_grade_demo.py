@@ -2,7 +2,8 @@
 
 The demo class (``autograder/demo_class``, built by ``autograder/demo.py``) has one student
 per scenario, named for it; ``autograder/demo_expected_grades.csv`` holds the row each
-deserves. It is graded once for this module, through the command line, with 2 workers.
+deserves. It is graded once per session, through the command line, with 2 workers (the
+``demo_run`` fixture of ``conftest.py``, which other test files read too).
 """
 
 from __future__ import annotations
@@ -10,40 +11,15 @@ from __future__ import annotations
 import csv
 import re
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from autograder import demo, paths, sandbox
-from autograder.grade import DEMO_CLASS, DEMO_EXPECTED
+from autograder import demo, paths
+from autograder.grade import DEMO_EXPECTED
 
 #: rows that hold only because the sandbox blocks the cheat (without it the cheat succeeds)
 NEEDS_SANDBOX = {"reads-the-solutions", "copies-a-classmate", "reference-called-unseen"}
-
-
-def _tree(folder: Path) -> dict:
-    return {p: p.read_bytes() for p in folder.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    cwd = tmp_path_factory.mktemp("demo")
-    watched = [DEMO_CLASS]  # (the rest of the tree may be edited by others meanwhile)
-    before = {f: _tree(f) for f in watched}
-    repo_output = paths.ROOT / "grading-demo" / "grades.csv"  # what writes-the-gradebook targets
-    before_output = repo_output.read_bytes() if repo_output.exists() else None
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "--workers", "2"],
-                          cwd=cwd, capture_output=True, text=True, timeout=1800)
-    seconds = time.monotonic() - started
-    after = {f: _tree(f) for f in watched}
-    out = cwd / "grading-demo"
-    return {"done": done, "out": out, "before": before, "after": after, "seconds": seconds,
-            "sandboxed": sandbox.detect().enabled, "repo_output": (
-                before_output, repo_output.read_bytes() if repo_output.exists() else None)}
 
 
 def _rows(path: Path) -> dict:

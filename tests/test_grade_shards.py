@@ -33,7 +33,10 @@ from autograder.merge import merge
 from autograder.shards import Shard
 
 A = demo.ASSIGNMENT
-DEMO_ARGS = ["--timeout", "20", "--notebook-timeout", "300"]  # what the demo run uses
+#: what the demo run uses; and no gradebook: given a class, grade and merge record into the
+#: course's (autograder/gradebook.db), which a test must leave alone (tests/test_gradebook.py
+#: covers the recording)
+DEMO_ARGS = ["--timeout", "20", "--notebook-timeout", "300", "--no-gradebook"]
 #: the instructor's points, filled in for both runs (a word where a number belongs included)
 POINTS = {("all-right", "q_batch_dependence"): "1", ("all-right", "q_identity"): "0.5",
           ("half-right", "q_identity"): "one", ("notebook-renamed", "q_batch_dependence"): "1"}
@@ -109,12 +112,14 @@ def demo_shards(tmp_path_factory):
                         "--workers", "1", *DEMO_ARGS, cwd=cwd) for k in (1, 2)]
     done = [_finish(p, f"shard {k}") for k, p in zip((1, 2), runs)]
     sharded = time.monotonic() - started
-    _finish(_autograder("merge", two / "shards", "-o", two / "grades.csv", cwd=cwd), "merge")
+    _finish(_autograder("merge", two / "shards", "-o", two / "grades.csv", "--no-gradebook",
+                        cwd=cwd), "merge")
     first_merge = _rows(two / "grades.csv")
     _fill_points(two / "manual-scores.csv", POINTS)
     merged = _finish(_autograder("merge", two / "shards" / "1-of-2",
                                  two / "shards" / "2-of-2" / "grades.csv",
-                                 "-o", two / "grades.csv", cwd=cwd), "merge again")
+                                 "-o", two / "grades.csv", "--no-gradebook", cwd=cwd),
+                     "merge again")
     print(f"\ndemo class: one run (2 workers) {single:.1f} s, "
           f"2 shards side by side (1 worker each) {sharded:.1f} s")
     return {"one": one, "two": two, "key": key, "shards": done, "merged": merged,
@@ -300,7 +305,8 @@ def test_a_small_class_merged_matches_one_run(tmp_path, count):
     outcome = merge([], tmp_path / "sharded" / "grades.csv", log=lambda *a: None)
     assert len(outcome.rows) == 5 and "ignored (not student folders): README.txt" in outcome.summary
     one, two = _tree(tmp_path / "one"), _tree(tmp_path / "sharded")
-    assert len(one) == 6 and not _differing(one, two), _differing(one, two)
+    assert {"class-report.html", "class-report.csv"} <= set(one)  # merged as one run writes it
+    assert len(one) == 6 + 2 and not _differing(one, two), _differing(one, two)
 
 
 def test_a_missing_shard_is_named(small, capsys):
