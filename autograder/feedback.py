@@ -54,13 +54,13 @@ def render(row, prepared=None, result=None) -> str:
                 else None)
 
 
-def body(prepared, result) -> str:
+def body(prepared, result, assignment: str | None = None) -> str:
     """What a page shows of a graded notebook: the tests' verdicts and the student's cells.
 
     Kept apart from the row (score and notes, which hand-graded points can still change) so
     that a shard can record it and a merge can write the page a single run would write.
     """
-    return "\n".join(_tests_table(prepared, result) + _cells(prepared, result))
+    return "\n".join(_tests_table(prepared, result) + _cells(prepared, result, assignment))
 
 
 def page(row, graded_body: str | None = None) -> str:
@@ -100,8 +100,22 @@ def _tests_table(prepared, result) -> list[str]:
     return rows
 
 
-def _cells(prepared, result) -> list[str]:
+def _course_cells(prepared, assignment: str | None) -> list[bool]:
+    """Which cells are the course's own code, unchanged (``selection.course_cells``)."""
+    from . import selection  # (selection imports the grading modules; feedback is lighter)
+
+    release = selection.release(assignment) if assignment else None
+    if release is None:
+        return [False] * len(prepared.notebook.cells)
+    return selection.course_cells(prepared.notebook, release)
+
+
+def _cells(prepared, result, assignment: str | None = None) -> list[str]:
     by_index = {c["index"]: c for c in result["cells"]}
+    # an error is shown for the student's cells only: a course cell, unchanged, may not run
+    # at all in a selective run, and in a full one it can fail on what grading leaves out of
+    # the kernel (the course's reference); the page must be the same either way
+    course = _course_cells(prepared, assignment)
     # which cells are tests is the plan's word (never the result's): their source as restored
     # holds the hidden tests, so only the released, visible part is ever written here
     tests = {s["index"]: s for s in prepared.cells if s["kind"] == "test"}
@@ -123,7 +137,7 @@ def _cells(prepared, result) -> list[str]:
                        + _pre(prepared.visible.get(step["grade_id"], ""))
                        + _pre(got["output"]) + _pre(verdict, "verdict") + "</div>")
         elif kind == "code":
-            error = got["error"] if got is not None else None
+            error = got["error"] if got is not None and not course[i] else None
             out.append('<div class="cell">' + _pre(cell.get("source", ""))
                        + (_pre(f"{error[0]}: {error[1]}", "error") if error else "") + "</div>")
         elif kind == "markdown" and meta.get("solution") and meta.get("grade"):

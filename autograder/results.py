@@ -111,7 +111,7 @@ class Graded:
         extras, notes = nbgrader_files(sub)
         row = report.row_from_result(sub, prepared, result)
         row.notes += notes
-        return cls(row, feedback.body(prepared, result), extras, feedback.answers_in(nb),
+        return cls(row, feedback.body(prepared, result, sub.assignment), extras, feedback.answers_in(nb),
                    any(cells.is_manual_answer(c) for c in nb.cells),
                    class_report.verdicts(prepared, result),
                    gradebook.autograded_notebook(prepared, result, sub.assignment))

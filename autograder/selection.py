@@ -60,6 +60,11 @@ def _release(assignment: str):
     return nbformat.read(path, as_version=4) if path.exists() else None
 
 
+def release(assignment: str):
+    """The released (student) notebook of ``assignment``, or None when there is none."""
+    return _release(assignment)
+
+
 def _aligned(nb, release) -> dict[int, dict]:
     """Cell index in ``nb`` -> the released code cell it is, byte for byte and in order."""
     theirs = [(i, c.get("source", "")) for i, c in enumerate(nb.cells)

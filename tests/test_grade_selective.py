@@ -248,16 +248,22 @@ def test_selective_grading_writes_what_grading_every_cell_writes(both_ways):
 def test_only_full_marks_are_kept_from_a_selective_run(both_ways):
     """Did every notebook short of full marks get a full run, and did the model answers of
     all eight notebooks stand from their selective runs?"""
-    _, runs = both_ways
+    root, runs = both_ways
     for way in ("scenarios", "model"):
         outcome = runs["selective", way]
         rows = {(r.student, r.assignment): r for r in outcome.rows}
         for key, result in outcome.results.items():
             row, summary = rows[key], result.get("selective")
-            if key[0] in ("stub-left-in", "half-right"):  # a stub: graded in full at once
+            student, assignment = key
+            found = sorted((root / way / student / assignment).glob("*.ipynb"))
+            chosen = selection.plan(prepare.prepare(found[0], assignment, root / way),
+                                    assignment)
+            if student in ("stub-left-in", "half-right"):  # a stub left: no selective plan
+                assert chosen is None, key
+            if chosen is None:  # graded in full at once
                 assert summary is None, key
                 continue
-            assert summary is not None, key  # every other one has cells to skip
+            assert summary is not None, key  # a plan with cells to skip: run selectively
             full_marks = row.score == row.max_score and row.status == "graded"
             assert summary["kept"] is full_marks, (key, row, summary)
         assert all("selective" not in r for r in runs["every-cell", way].results.values())
@@ -267,3 +273,21 @@ def test_only_full_marks_are_kept_from_a_selective_run(both_ways):
         {f"{k[0]}/{k[1][:2]}": r["seconds"] for o in (runs["selective", "scenarios"],
                                                       runs["selective", "model"])
          for k, r in o.results.items()}))
+
+
+def test_the_feedback_shows_errors_of_the_students_cells_only(tmp_path):
+    """Does a feedback page show the error a student's cell raised, but not one raised by a
+    course cell left as released (which a selective run may not run at all)?"""
+    from autograder import feedback
+
+    prepared = _prepared(tmp_path, _release())
+    course = selection.course_cells(prepared.notebook, _release())
+    code = [i for i, c in enumerate(prepared.notebook.cells) if c.get("cell_type") == "code"
+            and not cells.meta(c).get("grade")]
+    ours = next(i for i in code if course[i])
+    theirs = next(i for i in code if not course[i])
+    result = {"cells": [{"index": ours, "kind": "code", "error": ["ValueError", "course-cell"]},
+                        {"index": theirs, "kind": "code",
+                         "error": ["ValueError", "student-cell"]}]}
+    page = feedback.body(prepared, result, A)
+    assert "student-cell" in page and "course-cell" not in page
