@@ -30,7 +30,7 @@ c.ExecutePreprocessor.timeout = 300
 #   an untouched test cell raises no "Attribute 'checksum' ... has changed!" warning.
 from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
 
-from autograder.nbgrader_plugins import CourseNotebook, OverwriteReleasedCells  # noqa: E402
+from autograder.course.nbgrader_plugins import CourseNotebook, OverwriteReleasedCells  # noqa: E402
 
 c.GenerateAssignment.preprocessors = [
     *GenerateAssignment.class_traits()["preprocessors"].default(), CourseNotebook]

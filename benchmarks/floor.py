@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.execute import run_notebook
+from autograder.selfstudy.execute import run_notebook
 
 
 def imports_of(nb) -> str:

@@ -12,7 +12,7 @@ import time
 import nbformat
 
 from autograder import paths
-from autograder.execute import run_notebook
+from autograder.selfstudy.execute import run_notebook
 
 from .measure import Row, log, median
 

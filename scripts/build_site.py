@@ -47,8 +47,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import binder_badge  # noqa: E402
-from autograder import cells, navigation  # noqa: E402
-from autograder import translations as T  # noqa: E402
+from autograder import cells  # noqa: E402
+from autograder.course import navigation  # noqa: E402
+from autograder.course import translations as T  # noqa: E402
 
 SITE = ROOT / "site"
 OUT = SITE / "_build"

@@ -16,9 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import cells, class_report, cli, demo, paths, report, results
-from autograder.grade import DEMO_EXPECTED
-from autograder.generate import nbgrader
+from autograder import cells, cli, demo, paths
+from autograder.records import class_report, report, results
+from autograder.grading.grade import DEMO_EXPECTED
+from autograder.course.generate import nbgrader
 
 A = demo.ASSIGNMENT
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -248,7 +249,7 @@ def test_the_demo_class_is_in_its_gradebook_as_in_its_grades_table(demo_run, tmp
                     cwd=paths.CONFIG_DIR)
     assert done.returncode == 0, done.stderr[-2000:]
     exported = {r["student_id"]: r for r in _csv(tmp_path / "export.csv")}
-    from autograder.gradebook import unsafe_name
+    from autograder.records.gradebook import unsafe_name
     assert set(exported) == {s for s in table if unsafe_name(s) is None}
     for student, r in exported.items():
         assert float(r["score"]) == float(table[student]["score"]), student

@@ -7,8 +7,9 @@ import copy
 import nbformat
 import pytest
 
-from autograder import cells, dataflow, paths
-from autograder.check import check
+from autograder import cells, paths
+from autograder.selfstudy import dataflow
+from autograder.selfstudy.check import check
 
 NB03 = "03_bn_forward"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder import demo, paths
-from autograder.grade import DEMO_EXPECTED
+from autograder.grading.grade import DEMO_EXPECTED
 
 #: rows that hold only because the sandbox blocks the cheat (without it the cheat succeeds)
 NEEDS_SANDBOX = {"reads-the-solutions", "copies-a-classmate", "reference-called-unseen"}

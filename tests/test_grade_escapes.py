@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import demo, paths, report, sandbox
-from autograder.grade import Settings, grade
+from autograder import demo, paths
+from autograder.records import report
+from autograder.safety import sandbox
+from autograder.grading.grade import Settings, grade
 
 A = demo.ASSIGNMENT
 READERS = ["reads-the-solutions", "copies-a-classmate", "network-call", "reference-called-unseen"]
@@ -143,7 +145,7 @@ def test_a_sandboxed_kernel_sees_only_what_it_needs(tmp_path):
         pytest.skip("bubblewrap is not usable here")
     import time
 
-    from autograder.kernel import KernelSession
+    from autograder.verdicts.kernel import KernelSession
 
     layout = sandbox.Layout(tmp_path / "work", tmp_path / "kernel", [])
     (tmp_path / "secret.txt").write_text("next to the kernel's folder, on the grader's side")
@@ -214,8 +216,8 @@ def test_a_fork_bomb_is_bounded_and_stopped(tmp_path):
     stopped with the reason, and nothing outlive it? (Also as root: tests run as root.)"""
     import time
 
-    from autograder import limits
-    from autograder.kernel import KernelGone, KernelSession
+    from autograder.safety import limits
+    from autograder.verdicts.kernel import KernelGone, KernelSession
 
     status = sandbox.detect()
     layout = sandbox.Layout(tmp_path / "work", tmp_path / "kernel", [])

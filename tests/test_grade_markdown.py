@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import feedback, gradebook, markdown, report
+from autograder.records import feedback, gradebook, markdown, report
 
 #: what an answer may become: the tags and attributes the renderer writes itself
 TAGS = {"p", "em", "strong", "code", "pre", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5",

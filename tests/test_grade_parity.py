@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from autograder import paths
-from autograder.grade import Settings, grade
+from autograder.grading.grade import Settings, grade
 
 ASSIGNMENTS = paths.assignments()
 

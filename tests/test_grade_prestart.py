@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import cells, demo, prestart, sandbox
-from autograder.grade import Settings, grade
+from autograder import cells, demo
+from autograder.grading import prestart
+from autograder.safety import sandbox
+from autograder.grading.grade import Settings, grade
 
 A = demo.ASSIGNMENT
 

@@ -16,9 +16,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder import sandbox
-from autograder.kernel import KernelSession
-from autograder.replay import Replay, run_test_cell
+from autograder.safety import sandbox
+from autograder.verdicts.kernel import KernelSession
+from autograder.verdicts.replay import Replay, run_test_cell
 
 KEY = bytes(32)
 
@@ -544,7 +544,7 @@ def test_the_grader_takes_bounded_messages_from_the_kernel(kernel):
     """Is every channel capped at one 16 MiB message and a short queue?"""
     import zmq
 
-    from autograder.kernel import MAX_MESSAGE, RECEIVE_QUEUE
+    from autograder.verdicts.kernel import MAX_MESSAGE, RECEIVE_QUEUE
 
     session, _ = kernel
     for channel in (session.client.iopub_channel, session.client.shell_channel,
@@ -568,7 +568,7 @@ def _reference_fingerprints() -> dict[str, list[bytes]]:
     docstring's first line and its function names as defined."""
     import re
 
-    from autograder import standins
+    from autograder.safety import standins
 
     found = {}
     for package in standins.PACKAGES:

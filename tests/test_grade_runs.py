@@ -11,8 +11,10 @@ import textwrap
 import nbformat
 import numpy as np
 
-from autograder import cells, demo, pool, report
-from autograder.grade import Settings, grade
+from autograder import cells, demo
+from autograder.grading import pool
+from autograder.records import report
+from autograder.grading.grade import Settings, grade
 
 A = demo.ASSIGNMENT
 
@@ -96,7 +98,7 @@ def test_a_worker_that_dies_or_hangs_costs_one_notebook_only(tmp_path, monkeypat
     real_popen = subprocess.Popen
 
     def popen(args, **kwargs):
-        if args[:3] == [sys.executable, "-m", "autograder.worker"]:
+        if args[:3] == [sys.executable, "-m", "autograder.grading.worker"]:
             args = [sys.executable, str(script)]
         return real_popen(args, **kwargs)
 

@@ -20,9 +20,12 @@ import sys
 import nbformat
 import pytest
 
-from autograder import cells, collect, demo, feedback, paths, prepare, report, results
-from autograder import safefiles, sanitize, worker
-from autograder.grade import Settings, grade
+from autograder import cells, demo, paths
+from autograder.grading import collect, prepare
+from autograder.records import feedback, report, results
+from autograder.safety import safefiles, sanitize
+from autograder.grading import worker
+from autograder.grading.grade import Settings, grade
 
 A = demo.ASSIGNMENT
 SECRET = "top secret: the grading key"
@@ -408,7 +411,7 @@ def test_a_folder_too_large_to_copy_is_a_row(tmp_path):
 
 def test_a_reply_decodes_into_a_bounded_number_of_values():
     """Does one message of many small values stop at the limit instead of filling memory?"""
-    from autograder import wire
+    from autograder.verdicts import wire
 
     side = wire.Side("t", lambda info: info, lambda obj: None)
     assert len(side.decode([0] * (wire.MAX_NODES - 1))) == wire.MAX_NODES - 1
@@ -419,7 +422,7 @@ def test_a_reply_decodes_into_a_bounded_number_of_values():
 def test_what_a_test_cell_prints_is_kept_up_to_a_limit():
     import io
 
-    from autograder import replay
+    from autograder.verdicts import replay
 
     out = io.StringIO()
     capped = replay._Capped(out)
@@ -430,7 +433,8 @@ def test_what_a_test_cell_prints_is_kept_up_to_a_limit():
 
 def test_the_sandboxed_kernel_limits_its_tasks_and_cpu_time(tmp_path):
     """Does the kernel set RLIMIT_NPROC (sandbox) and RLIMIT_CPU from what the grader sends?"""
-    from autograder import grading_kernel, limits, sandbox
+    from autograder.verdicts import grading_kernel
+    from autograder.safety import limits, sandbox
 
     layout = sandbox.Layout(tmp_path / "w", tmp_path / "k", [])
     layout.workdir.mkdir()

@@ -18,8 +18,9 @@ import shutil
 import nbformat
 import pytest
 
-from autograder import cells, cli, demo, grade, keys, paths, prepare, prestart, selection
-from autograder.grade import Settings
+from autograder import cells, cli, demo, paths
+from autograder.grading import grade, keys, prepare, prestart, selection
+from autograder.grading.grade import Settings
 from benchmarks import classes
 
 A = demo.ASSIGNMENT
@@ -278,7 +279,7 @@ def test_only_full_marks_are_kept_from_a_selective_run(both_ways):
 def test_the_feedback_shows_errors_of_the_students_cells_only(tmp_path):
     """Does a feedback page show the error a student's cell raised, but not one raised by a
     course cell left as released (which a selective run may not run at all)?"""
-    from autograder import feedback
+    from autograder.records import feedback
 
     prepared = _prepared(tmp_path, _release())
     course = selection.course_cells(prepared.notebook, _release())

@@ -27,10 +27,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import cli, demo, keys, paths, replay, results, shards
-from autograder.grade import DEMO_CLASS, Settings, grade
-from autograder.merge import merge
-from autograder.shards import Shard
+from autograder import cli, demo, paths
+from autograder.grading import keys
+from autograder.verdicts import replay
+from autograder.records import results
+from autograder.sharding import shards
+from autograder.grading.grade import DEMO_CLASS, Settings, grade
+from autograder.sharding.merge import merge
+from autograder.sharding.shards import Shard
 
 A = demo.ASSIGNMENT
 #: what the demo run uses; and no gradebook: given a class, grade and merge record into the

@@ -7,8 +7,10 @@ import copy
 import nbformat
 import pytest
 
-from autograder import cells, demo, feedback, prepare, report
-from autograder.collect import MISSING, UNKNOWN, collect
+from autograder import cells, demo
+from autograder.records import feedback, report
+from autograder.grading import prepare
+from autograder.grading.collect import MISSING, UNKNOWN, collect
 
 A = demo.ASSIGNMENT
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder import wire
+from autograder.verdicts import wire
 
 
 class Proxy:

@@ -22,8 +22,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import cells, demo, paths, results
-from autograder.generate import nbgrader
+from autograder import cells, demo, paths
+from autograder.records import results
+from autograder.course.generate import nbgrader
 
 A = demo.ASSIGNMENT
 COURSE = "bn-from-scratch"

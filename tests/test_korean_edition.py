@@ -19,8 +19,9 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from autograder import cells, editions, navigation, paths
-from autograder import translations as T
+from autograder import cells, paths
+from autograder.course import editions, navigation
+from autograder.course import translations as T
 
 LANG = "ko"
 KO = paths.NOTEBOOKS / LANG
@@ -239,7 +240,7 @@ def test_grade_grades_the_same_code_alike_in_both_editions(two_copies):
     of grades.csv and the same verdict for every test cell on their feedback pages?"""
     import csv
 
-    from autograder.grade import Settings, grade
+    from autograder.grading.grade import Settings, grade
 
     subs, _ = two_copies
     out = subs.parent / "graded" / "grades.csv"

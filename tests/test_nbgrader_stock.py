@@ -136,7 +136,7 @@ def test_stock_autograde_of_honest_work_warns_of_no_changed_cell(stock_generated
 def test_stock_autograde_grades_a_korean_submission_as_the_english_one(stock_generated):
     """Does stock `nbgrader autograde` give the same code the same score, cell by cell, in a
     Korean-edition notebook (notebooks/ko/) as in the English one, warning of no changed cell?"""
-    from autograder import editions
+    from autograder.course import editions
 
     course, name = stock_generated, "04_bn_backward"
     solution = nbformat.read(paths.source_notebook(name), as_version=4)

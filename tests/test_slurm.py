@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import demo, keys, paths, sandbox
+from autograder import demo, paths
+from autograder.grading import keys
+from autograder.safety import sandbox
 
 SCRIPTS = paths.ROOT / "scripts" / "slurm"
 NEEDED = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo")

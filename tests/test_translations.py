@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import translations as T
+from autograder.course import translations as T
 
 
 @pytest.fixture

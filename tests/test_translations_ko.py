@@ -30,7 +30,7 @@ import nbformat
 import pytest
 
 from autograder import paths
-from autograder import translations as T
+from autograder.course import translations as T
 
 LANG = "ko"
 FOLDER = T.TRANSLATIONS / LANG
