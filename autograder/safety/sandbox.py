@@ -35,7 +35,7 @@ NOBODY = 65534
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
              "passwd", "group", "fonts", "alternatives", "mime.types")
-KERNEL_FILES = ("grading_kernel.py", "harness.py", "wire.py")
+KERNEL_FILES = ("grading_kernel.py", "harness.py", "wire.py", "wire_values.py")
 TMP_BYTES = 512 * 2**20
 
 MISSING_WITHOUT_SANDBOX = (

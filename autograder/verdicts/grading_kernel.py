@@ -1,8 +1,8 @@
 """Start the kernel a submission is graded in: limits first, then the harness, then ipykernel.
 
 Run as ``python grading_kernel.py -f CONNECTION_FILE`` from a folder that also holds
-``harness.py`` and ``wire.py`` (the grader copies the three files there; inside the sandbox
-that folder is ``/grader``). Settings come from environment variables the grader sets and
+``harness.py``, ``wire.py`` and ``wire_values.py`` (the grader copies the four files there,
+``sandbox.KERNEL_FILES``; inside the sandbox that folder is ``/grader``). Settings come from environment variables the grader sets and
 this script removes before any student code runs:
 
 - ``GRADER_MEMORY_BYTES``: the address-space limit of the kernel and all it starts;
