@@ -1,8 +1,8 @@
 """The demo class: a submission per scenario the grader must handle, built from notebook 03.
 
 ``python -m autograder.demo`` (re)writes ``autograder/demo_class/<student>/03_bn_forward/``
-for every scenario (:mod:`~autograder.demo.scenarios`): honest work (all right, stub left in, half right, the unbiased
-variance where batch norm uses the biased one), accidents
+for every scenario (:mod:`~autograder.demo.scenarios`): honest work (all right, stub left
+in, half right, the unbiased variance where batch norm uses the biased one), accidents
 (infinite loops, crashes, a memory bomb, a renamed or broken notebook, a wrong folder),
 and cheats (reading the solutions or a classmate's work, writing the grades, calling the
 network, leaving processes behind, patching numpy or the course's checks, hard-coding the

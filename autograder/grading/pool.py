@@ -1,7 +1,7 @@
 """Up to N notebooks at once: long-lived worker processes, a backstop time limit for each.
 
-Each worker (``python -m autograder.worker``) grades one notebook at a time and keeps the
-course's checks imported between notebooks. A worker that crashes or overruns its
+Each worker (``python -m autograder.grading.worker``) grades one notebook at a time and
+keeps the course's checks imported between notebooks. A worker that crashes or overruns its
 notebook's limit by more than ``BACKSTOP`` seconds is killed with everything under it and
 replaced; its notebook gets an explicit reason and the other notebooks carry on.
 """

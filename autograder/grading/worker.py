@@ -1,7 +1,7 @@
 """Grade one notebook: a kernel for the student's cells, the grader's checks for the tests.
 
-``grade_notebook(job)`` is one step of the pipeline; ``python -m autograder.worker`` runs it
-for job after job (one JSON line in, one out). The course's checks are imported once per
+``grade_notebook(job)`` is one step of the pipeline; ``python -m autograder.grading.worker``
+runs it for job after job (one JSON line in, one out). The course's checks are imported once per
 worker, before any student code runs; each notebook is then graded in a fork of the worker,
 so one student's grading leaves nothing behind for the next.
 
