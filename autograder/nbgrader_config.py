@@ -22,7 +22,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A whole notebook of the course runs in well under this per cell.
 c.ExecutePreprocessor.timeout = 300
 
-# Stock nbgrader commands must not undo the course's (autograder/nbgrader_plugins.py):
+# Stock nbgrader commands must not undo the course's (autograder/course/nbgrader_plugins.py):
 # - generate_assignment ends with the course's clean-up and navigation cells, so that
 #   `nbgrader generate_assignment --force` (command line or Formgrader) writes exactly what
 #   `python -m autograder generate` writes;

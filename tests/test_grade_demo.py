@@ -1,6 +1,6 @@
 """Does `python -m autograder grade` with no argument grade the demo class as expected?
 
-The demo class (``autograder/demo_class``, built by ``autograder/demo.py``) has one student
+The demo class (``autograder/demo_class``, built by ``autograder/demo/``) has one student
 per scenario, named for it; ``autograder/demo_expected_grades.csv`` holds the row each
 deserves. It is graded once per session, through the command line, with 2 workers (the
 ``demo_run`` fixture of ``conftest.py``, which other test files read too).

@@ -1,7 +1,7 @@
 """Is a kernel started ahead as fresh as one started when its notebook comes?
 
 A worker starts the next notebook's kernel while it grades the current one (sandboxed
-only, ``autograder/prestart.py``). Three students of one assignment graded by one worker:
+only, ``autograder/grading/prestart.py``). Three students of one assignment graded by one worker:
 the first leaves marks everywhere a kernel could keep them (a file in ``/tmp`` and in its
 working folder, an environment variable, a module attribute); the next two look for them
 in kernels started ahead. Their cells raise if they find any, and a cell's error shows on

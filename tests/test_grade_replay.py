@@ -1,7 +1,7 @@
 """Do the checks judge a student's code in the kernel exactly as they would in one process?
 
 ``grade`` runs test cells in the grader and only the student's functions in the (sandboxed)
-kernel (``autograder/replay.py``). For a catalogue of student implementations, right and
+kernel (``autograder/verdicts/replay.py``). For a catalogue of student implementations, right and
 wrong in every way a check looks at (values, dtypes, exceptions with the student's line,
 in-place changes, warnings, forbidden torch calls, calls into the course's reference,
 torch tensors returned, call-backs into a check's function, random generators, classes),
@@ -180,7 +180,7 @@ FORWARD = {
 
 
 SANDBOXED = sandbox.detect().enabled
-#: in the sandbox the kernel has only stand-ins for the reference (autograder/standins.py)
+#: in the sandbox the kernel has only stand-ins for the reference (autograder/safety/standins.py)
 STAND_IN = ("raised RuntimeError: course_utils.reference.batchnorm_forward is not available "
             "while grading")
 

@@ -4,7 +4,7 @@ Each class of attack on the grader's own steps, without a kernel: links followed
 submissions folder, oversized notebooks, nbgrader metadata of the wrong type, nbgrader's
 files beside the notebook, names that are spreadsheet formulas or terminal escapes, one
 failing submission stopping the class, hidden test cells that draw no fresh seed, and the
-grader's memory. The demo class has a scenario for each (``autograder/demo.py``).
+grader's memory. The demo class has a scenario for each (``autograder/demo/``).
 """
 
 from __future__ import annotations

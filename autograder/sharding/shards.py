@@ -31,9 +31,9 @@ MANIFEST = "shard.json"
 FORMAT = 2
 #: what a grade depends on besides the submissions: the tests and model answers, the
 #: released notebooks (visible tests, which cells a selective run may skip), the checks
-#: and references, and the grader itself
-CHECKOUT = (("solutions", "*"), ("notebooks", "*"), ("course_utils", "*"), ("autograder", "*.py"),
-            ("autograder", "*/*.py"))  # the top modules and every subpackage's
+#: and references, and the grader itself (every module of every subpackage)
+CHECKOUT = (("solutions", "*"), ("notebooks", "*"), ("course_utils", "*"),
+            ("autograder", "**/*.py"))
 _SPEC = re.compile(r"([0-9]+)/([0-9]+)")
 
 
