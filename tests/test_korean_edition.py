@@ -1,12 +1,13 @@
 """Is the Korean edition (notebooks/ko/) the English one with its words translated, and
 does the same code get the same result in both?
 
-notebooks/ko/ is written by `python -m autograder generate` (tests/test_autograder.py proves
-the committed tree is what it writes). Here: the tree holds the nine notebooks; every code
-cell, test cell and nbgrader metadata is the English edition's, byte for byte; navigation
-and contents are in Korean, with the glossary's two tables; and the same completed code,
-pasted into an English and a Korean student notebook, gets the same `check` report and the
-same grades and feedback verdicts from `grade` (stock nbgrader: tests/test_nbgrader_stock.py).
+notebooks/ko/ is written by `python -m autograder generate`
+(tests/autograder/course/test_generate.py proves the committed tree is what it writes).
+Here: the tree holds the nine notebooks; every code cell, test cell and nbgrader metadata
+is the English edition's, byte for byte; navigation and contents are in Korean, with the
+glossary's two tables; and the same completed code, pasted into an English and a Korean
+student notebook, gets the same `check` report and the same grades and feedback verdicts
+from `grade` (stock nbgrader: tests/autograder/course/test_nbgrader_plugins.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ visible tests' answers, deleting or editing test cells). ``autograder/demo_expec
 holds the row each one deserves; ``python -m autograder grade`` with no argument grades
 this class and compares. Each student's folder is named for its scenario.
 
-The cheats are real (``tests/test_grade_escapes.py`` shows them succeeding where the
+The cheats are real (``tests/autograder/safety/test_sandbox.py`` shows them succeeding where the
 sandbox is off) but harmless to run: they read, or append to the demo's own grades file
 (``grading-demo/grades.csv``, rewritten at the end of every run), nothing else.
 

@@ -64,9 +64,9 @@ def test_stock_generate_assignment_leaves_the_korean_edition_alone(stock_generat
 def test_stock_generate_assignment_writes_the_committed_student_notebooks(stock_generated):
     """Does stock `nbgrader generate_assignment --force` write notebooks/ byte for byte?
 
-    notebooks/ is what `python -m autograder generate` writes (test_autograder.py proves
-    that); here stock nbgrader, given only the course's configuration, writes the same bytes:
-    navigation cells and the course's clean-up included.
+    notebooks/ is what `python -m autograder generate` writes (test_generate.py, beside this
+    file, proves that); here stock nbgrader, given only the course's configuration, writes the
+    same bytes: navigation cells and the course's clean-up included.
     """
     assert paths.assignments(), "no assignment found"
     for name in paths.assignments():

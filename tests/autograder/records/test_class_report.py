@@ -78,7 +78,7 @@ def test_the_class_report_counts_the_demo_class(demo_run, report_lines):
         assert kinds["passed"] + kinds["named mistake"] + kinds["other failure"] == len(graded), test
     full = sum(1 for r in graded if float(r["score"]) == float(r["max_score"]))
     assert all(kinds["passed"] >= full for kinds in by_test.values())
-    if demo_run["sandboxed"]:  # without it, some cheats pass (see test_grade_demo)
+    if demo_run["sandboxed"]:  # without it, some cheats pass (see test_scenarios)
         assert sum(by_test[t]["passed"] * p for t, p in points.items()) == pytest.approx(
             sum(float(r["score"]) for r in graded))
 
