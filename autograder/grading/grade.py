@@ -27,13 +27,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import collect as collecting
-from ..records import gradebook as nbgrader_gradebook
-from . import keys, pool, prepare, selection
 from .. import paths
+from ..records import gradebook as nbgrader_gradebook
 from ..records import report, results
 from ..safety import safefiles, sandbox, sanitize
 from ..sharding import shards
+from . import collect as collecting
+from . import keys, pool, prepare, selection
 
 DEMO_CLASS = paths.CONFIG_DIR / "demo_class"
 DEMO_EXPECTED = paths.CONFIG_DIR / "demo_expected_grades.csv"

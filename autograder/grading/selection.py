@@ -40,8 +40,8 @@ import nbformat
 
 from .. import cells, paths
 from ..selfstudy import dataflow
-from . import prestart
 from ..verdicts.replay import free_names
+from . import prestart
 
 #: seconds a cell may take in a selective run before the notebook is graded in full instead
 PATIENCE = 30.0

@@ -26,10 +26,10 @@ import time
 import traceback
 from pathlib import Path
 
-from . import prestart
 from ..safety import procs, safefiles, sandbox
 from ..verdicts.kernel import UNRESPONSIVE, KernelGone, KernelSession, TimeLimit
 from ..verdicts.replay import Replay, run_test_cell
+from . import prestart
 
 STARTUP_TIMEOUT = 120.0
 

@@ -37,8 +37,8 @@ from pathlib import Path
 
 from .. import paths
 from ..grading import prepare
-from . import report
 from ..safety import sanitize
+from . import report
 
 FORMATS = ("wide", "canvas")
 CANVAS_STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

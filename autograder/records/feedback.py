@@ -17,8 +17,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from . import markdown
 from ..safety import sanitize
+from . import markdown
 
 #: how many folders below the grading folder a page is (feedback/<student>/<assignment>/)
 PAGE_DEPTH = 3

@@ -36,9 +36,9 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import cells
-from . import class_report, feedback, gradebook, markdown, report
 from ..grading import prepare
 from ..safety import safefiles
+from . import class_report, feedback, gradebook, markdown, report
 
 #: what `nbgrader collect` leaves beside a submission and `nbgrader release_feedback` reads
 NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")

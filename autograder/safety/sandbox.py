@@ -28,8 +28,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import limits, standins
 from .. import paths
+from . import limits, standins
 
 NOBODY = 65534
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")

@@ -17,11 +17,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..records import gradebook as nbgrader_gradebook
 from ..grading import keys
+from ..grading.grade import Outcome
+from ..records import gradebook as nbgrader_gradebook
 from ..records import report, results
 from . import shards
-from ..grading.grade import Outcome
 
 
 def merge(sources: list[str | Path], output: str | Path, log=print,

@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..grading import keys
 from .. import paths
+from ..grading import keys
 from ..records import results
 
 MANIFEST = "shard.json"

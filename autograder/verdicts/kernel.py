@@ -26,8 +26,8 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from ..safety import limits
-from . import wire
 from ..safety.sandbox import KernelCommand
+from . import wire
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 INTERRUPT_GRACE = 5.0

@@ -8,9 +8,9 @@ import nbformat
 import pytest
 
 from autograder import cells, demo
-from autograder.records import feedback, report
 from autograder.grading import prepare
 from autograder.grading.collect import MISSING, UNKNOWN, collect
+from autograder.records import feedback, report
 
 A = demo.ASSIGNMENT
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from autograder import cells, demo
 from autograder.grading import pool
-from autograder.records import report
 from autograder.grading.grade import Settings, grade
+from autograder.records import report
 
 A = demo.ASSIGNMENT
 

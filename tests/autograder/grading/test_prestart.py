@@ -15,8 +15,8 @@ import pytest
 
 from autograder import cells, demo
 from autograder.grading import prestart
-from autograder.safety import sandbox
 from autograder.grading.grade import Settings, grade
+from autograder.safety import sandbox
 
 A = demo.ASSIGNMENT
 

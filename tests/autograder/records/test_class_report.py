@@ -17,9 +17,9 @@ import nbformat
 import pytest
 
 from autograder import cells, cli, demo, paths
-from autograder.records import class_report, report, results
-from autograder.grading.grade import DEMO_EXPECTED
 from autograder.course.generate import nbgrader
+from autograder.grading.grade import DEMO_EXPECTED
+from autograder.records import class_report, report, results
 
 A = demo.ASSIGNMENT
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

@@ -23,8 +23,8 @@ import nbformat
 import pytest
 
 from autograder import cells, demo, paths
-from autograder.records import results
 from autograder.course.generate import nbgrader
+from autograder.records import results
 
 A = demo.ASSIGNMENT
 COURSE = "bn-from-scratch"

@@ -22,10 +22,10 @@ import pytest
 
 from autograder import cells, demo, paths
 from autograder.grading import collect, prepare
-from autograder.records import feedback, report, results
-from autograder.safety import safefiles, sanitize
 from autograder.grading import worker
 from autograder.grading.grade import Settings, grade
+from autograder.records import feedback, report, results
+from autograder.safety import safefiles, sanitize
 
 A = demo.ASSIGNMENT
 SECRET = "top secret: the grading key"
@@ -433,8 +433,8 @@ def test_what_a_test_cell_prints_is_kept_up_to_a_limit():
 
 def test_the_sandboxed_kernel_limits_its_tasks_and_cpu_time(tmp_path):
     """Does the kernel set RLIMIT_NPROC (sandbox) and RLIMIT_CPU from what the grader sends?"""
-    from autograder.verdicts import grading_kernel
     from autograder.safety import limits, sandbox
+    from autograder.verdicts import grading_kernel
 
     layout = sandbox.Layout(tmp_path / "w", tmp_path / "k", [])
     layout.workdir.mkdir()

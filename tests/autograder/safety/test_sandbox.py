@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from autograder import demo, paths
+from autograder.grading.grade import Settings, grade
 from autograder.records import report
 from autograder.safety import sandbox
-from autograder.grading.grade import Settings, grade
 
 A = demo.ASSIGNMENT
 READERS = ["reads-the-solutions", "copies-a-classmate", "network-call", "reference-called-unseen"]
