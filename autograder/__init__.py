@@ -1,29 +1,26 @@
 """The course's grading command line: ``python -m autograder generate | check | grade``
-(and ``key | merge``, to grade in shards).
+(and ``key | merge``, to grade in shards; ``export``, ``translations``).
 
-Read as a pipeline:
+The folders are its pipelines; each subpackage's docstring lists its steps in order:
 
-- :mod:`autograder.paths`     where the course's notebooks live;
-- :mod:`autograder.cells`     nbgrader cell metadata: which cells are tests, restoring them;
-- :mod:`autograder.generate`  solutions/ -> notebooks/ through nbgrader generate_assignment;
-- :mod:`autograder.execute`   run a notebook in a fresh kernel, in a scratch folder;
-- :mod:`autograder.check`     self-study: run a notebook with the hidden tests, score it;
-- :mod:`autograder.grade`     instructors: grade a class, safely (its steps below), grades
-                              CSV and feedback (docs/instructors.md);
-- :mod:`autograder.cli`       the command line that ties them together.
+- :mod:`autograder.course`     authoring: solutions/ -> notebooks/ through nbgrader, the
+                               navigation, the translations and their editions;
+- :mod:`autograder.selfstudy`  ``check``: a reader's notebook run with the hidden tests;
+- :mod:`autograder.grading`    ``grade``: a class collected, prepared and graded side by
+                               side (``key``: the secret its fresh seeds come from);
+- :mod:`autograder.verdicts`   the kernel a submission runs in, and each test cell judged
+                               in the grader, over the wire, against the kernel's harness;
+- :mod:`autograder.safety`     trusting nothing a submission holds: the sandbox, the
+                               stand-ins, process limits, links, text;
+- :mod:`autograder.records`    what a grading leaves: the grades table, feedback pages, the
+                               class report, nbgrader's gradebook, ``export``;
+- :mod:`autograder.sharding`   grading past one machine: ``grade --shard K/N``, ``merge``;
+- :mod:`autograder.demo`       the demo class in ``autograder/demo_class`` (its expected
+                               grades: ``autograder/demo_expected_grades.csv``).
 
-``grade``'s steps, one module each: :mod:`~autograder.sandbox` (where kernels run),
-:mod:`~autograder.collect` (what to grade), :mod:`~autograder.prepare` (test cells
-restored), :mod:`~autograder.pool` and :mod:`~autograder.worker` (notebooks side by side,
-each in its kernel: :mod:`~autograder.kernel`), :mod:`~autograder.replay` (test cells judged
-in the grader, against the kernel's :mod:`~autograder.harness`, over :mod:`~autograder.wire`),
-:mod:`~autograder.report` (the grades table) and :mod:`~autograder.feedback` (the pages),
-written by :mod:`~autograder.results`; hidden seeds from :mod:`~autograder.keys`. Trusting
-nothing a submission holds: :mod:`~autograder.safefiles` (read it without following links,
-bounded), :mod:`~autograder.sanitize` (what is printed, paged or put in a CSV),
-:mod:`~autograder.standins` (no callable reference or checks in the sandbox) and
-:mod:`~autograder.limits` (the kernel's processes). Grading
-past one machine: :mod:`~autograder.shards` (``grade --shard K/N``) and
-:mod:`~autograder.merge`.
-:mod:`autograder.demo` builds the demo class in ``autograder/demo_class``.
+At the top: :mod:`autograder.cli` (the one command line, ``python -m autograder``),
+:mod:`autograder.paths` (where the course's files live) and :mod:`autograder.cells` (nbgrader
+cell metadata, which every pipeline reads), beside the files nbgrader and Jupyter load by
+path from this folder: ``nbgrader_config.py``, ``jupyter_server_config.json``,
+``labconfig/``.
 """

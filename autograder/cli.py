@@ -164,7 +164,7 @@ def _gradebook_options(parser, default: str) -> None:
 
 def _target(args, demo: bool, output: Path, shard=None):
     """The gradebook the command line asks for (None: none)."""
-    from .gradebook import course_target, target_for
+    from .records.gradebook import course_target, target_for
 
     if args.no_gradebook:
         return None
@@ -181,9 +181,9 @@ def _target(args, demo: bool, output: Path, shard=None):
 
 
 def _grade(args, err) -> int:
-    from .grade import DEFAULT_OUTPUT, DEMO_EXPECTED, Settings, grade
-    from .report import compare
-    from .shards import parse
+    from .grading.grade import DEFAULT_OUTPUT, DEMO_EXPECTED, Settings, grade
+    from .records.report import compare
+    from .sharding.shards import parse
 
     demo = args.submissions is None
     if args.shard is not None and demo:
@@ -198,7 +198,7 @@ def _grade(args, err) -> int:
                                                           settings.notebook_timeout)
     if demo:
         err("no SUBMISSIONS_DIR given: grading the bundled demo class (autograder/demo_class)")
-    from .grade import DEMO_OUTPUT
+    from .grading.grade import DEMO_OUTPUT
 
     target = _target(args, demo, Path(args.output or (DEMO_OUTPUT if demo else DEFAULT_OUTPUT)),
                      shard)
@@ -222,7 +222,7 @@ def _grade(args, err) -> int:
 
 
 def _print(outcome) -> None:
-    from .report import table
+    from .records.report import table
 
     print(table(outcome.rows))
     print()
@@ -235,8 +235,8 @@ def _print(outcome) -> None:
 
 
 def _merge(args, err) -> int:
-    from .grade import DEFAULT_OUTPUT
-    from .merge import merge
+    from .grading.grade import DEFAULT_OUTPUT
+    from .sharding.merge import merge
 
     output = Path(args.output or DEFAULT_OUTPUT)
     _print(merge(args.shards, output, log=err, gradebook=_target(args, False, output)))
@@ -244,7 +244,7 @@ def _merge(args, err) -> int:
 
 
 def _export(args, err) -> int:
-    from .export import export
+    from .records.export import export
 
     out = export(args.grades, args.format, args.output, args.points, args.column, args.roster,
                  log=err)
@@ -253,7 +253,7 @@ def _export(args, err) -> int:
 
 
 def _translations(args) -> int:
-    from . import translations as T
+    from .course import translations as T
     from .paths import ROOT
 
     words = list(args.names)
@@ -302,11 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     err = lambda *a: print(*a, file=sys.stderr)  # noqa: E731 - progress goes to stderr
     try:
         if args.command == "generate":
-            from .generate import generate
+            from .course.generate import generate
 
             generate(args.assignments, log=err)
         elif args.command == "check":
-            from .check import check
+            from .selfstudy.check import check
 
             report = check(args.notebook, timeout=args.timeout, every_cell=args.every_cell)
             print(report.as_json() if args.json else report.as_table())
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "translations":
             return _translations(args)
         elif args.command == "key":
-            from .keys import create
+            from .grading.keys import create
 
             create(Path(args.path))
             print(f"wrote a new grading key to {args.path} (keep it private, and with the "

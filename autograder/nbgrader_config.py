@@ -22,7 +22,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A whole notebook of the course runs in well under this per cell.
 c.ExecutePreprocessor.timeout = 300
 
-# Stock nbgrader commands must not undo the course's (autograder/nbgrader_plugins.py):
+# Stock nbgrader commands must not undo the course's (autograder/course/nbgrader_plugins.py):
 # - generate_assignment ends with the course's clean-up and navigation cells, so that
 #   `nbgrader generate_assignment --force` (command line or Formgrader) writes exactly what
 #   `python -m autograder generate` writes;
@@ -30,7 +30,7 @@ c.ExecutePreprocessor.timeout = 300
 #   an untouched test cell raises no "Attribute 'checksum' ... has changed!" warning.
 from nbgrader.converters import Autograde, GenerateAssignment  # noqa: E402
 
-from autograder.nbgrader_plugins import CourseNotebook, OverwriteReleasedCells  # noqa: E402
+from autograder.course.nbgrader_plugins import CourseNotebook, OverwriteReleasedCells  # noqa: E402
 
 c.GenerateAssignment.preprocessors = [
     *GenerateAssignment.class_traits()["preprocessors"].default(), CourseNotebook]

@@ -1,7 +1,7 @@
 """``python -m benchmarks.floor NOTEBOOK``: what any check of NOTEBOOK costs at least.
 
 The floor is a fresh process that reads the notebook and starts a kernel the way
-``python -m autograder check`` does (``autograder.execute.run_notebook``, the same
+``python -m autograder check`` does (``autograder.selfstudy.execute.run_notebook``, the same
 interpreter, the same scratch folder), then runs only the notebook's imports: the import
 statements of its first code cell, where every course notebook imports what it uses. A
 check can do no better than that; the benchmark times this command next to
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.execute import run_notebook
+from autograder.selfstudy.execute import run_notebook
 
 
 def imports_of(nb) -> str:

@@ -22,8 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import cells, paths, prepare, prestart, procs, sandbox, selection
-from autograder.kernel import KernelSession
+from autograder import cells, paths
+from autograder.grading import prepare, prestart, selection
+from autograder.safety import procs, sandbox
+from autograder.verdicts.kernel import KernelSession
 
 from .classes import right
 from .measure import Row, log, median

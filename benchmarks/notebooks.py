@@ -1,7 +1,7 @@
 """Each solution notebook run top to bottom, as a learner runs it, and the whole course.
 
 A run is what "Run All" costs: a fresh kernel, every cell in order (figures, training runs),
-on a scratch copy of the notebook's folder (``autograder.execute.run_notebook``). A run
+on a scratch copy of the notebook's folder (``autograder.selfstudy.execute.run_notebook``). A run
 that shows an error is reported, not timed as if it were fine.
 """
 
@@ -12,7 +12,7 @@ import time
 import nbformat
 
 from autograder import paths
-from autograder.execute import run_notebook
+from autograder.selfstudy.execute import run_notebook
 
 from .measure import Row, log, median
 

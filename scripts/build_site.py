@@ -14,7 +14,7 @@ contents of each page and dark mode are the theme's (sphinx-book-theme).
 One book per language: ``site/_config.yml`` is what they share, ``site/languages/CODE.yml``
 what each has of its own (its notebooks, its words). A translated edition's pages are the
 same solution notebooks with their markdown translated (``translations: CODE`` in its file:
-``autograder.translations.translate`` with ``translations/CODE/*.po``); their code is the
+``autograder.course.translations.translate`` with ``translations/CODE/*.po``); their code is the
 English pages' code, so the execution cache runs each notebook once for every language. Each is written as a Jupyter Book
 source in ``site/_build/books/CODE/`` and built by ``jupyter-book build`` into
 ``site/_build/html/CODE/``; ``site/_build/html/index.html`` leads to the first language.
@@ -47,8 +47,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import binder_badge  # noqa: E402
-from autograder import cells, navigation  # noqa: E402
-from autograder import translations as T  # noqa: E402
+from autograder import cells  # noqa: E402
+from autograder.course import navigation  # noqa: E402
+from autograder.course import translations as T  # noqa: E402
 
 SITE = ROOT / "site"
 OUT = SITE / "_build"

@@ -16,7 +16,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 @functools.lru_cache(maxsize=None)
 def _check(path: str, every_cell: bool):
-    from autograder.check import check
+    from autograder.selfstudy.check import check
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -61,8 +61,8 @@ def demo_run(tmp_path_factory):
     import sys
     import time
 
-    from autograder import sandbox
-    from autograder.grade import DEMO_CLASS
+    from autograder.safety import sandbox
+    from autograder.grading.grade import DEMO_CLASS
 
     cwd = tmp_path_factory.mktemp("demo")
     watched = [DEMO_CLASS]  # (the rest of the tree may be edited by others meanwhile)

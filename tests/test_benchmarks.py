@@ -186,7 +186,7 @@ def test_the_cpu_meter_counts_what_the_command_started():
 
 def test_the_grading_floor_keeps_only_what_the_exercises_import():
     """The selective import cell is made of the whole one's statements, numpy among them."""
-    from autograder import selection
+    from autograder.grading import selection
     from benchmarks import grading_floor
 
     for a in paths.assignments():

@@ -11,7 +11,7 @@ from course_utils.checks import (
 )
 
 from tests.helpers import rejected
-from tests.test_grade_replay import _same_verdict, kernel  # noqa: F401 (kernel: a fixture)
+from tests.autograder.verdicts.test_replay import _same_verdict, kernel  # noqa: F401 (kernel: a fixture)
 
 pytestmark = pytest.mark.nb04
 

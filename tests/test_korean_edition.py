@@ -1,12 +1,13 @@
 """Is the Korean edition (notebooks/ko/) the English one with its words translated, and
 does the same code get the same result in both?
 
-notebooks/ko/ is written by `python -m autograder generate` (tests/test_autograder.py proves
-the committed tree is what it writes). Here: the tree holds the nine notebooks; every code
-cell, test cell and nbgrader metadata is the English edition's, byte for byte; navigation
-and contents are in Korean, with the glossary's two tables; and the same completed code,
-pasted into an English and a Korean student notebook, gets the same `check` report and the
-same grades and feedback verdicts from `grade` (stock nbgrader: tests/test_nbgrader_stock.py).
+notebooks/ko/ is written by `python -m autograder generate`
+(tests/autograder/course/test_generate.py proves the committed tree is what it writes).
+Here: the tree holds the nine notebooks; every code cell, test cell and nbgrader metadata
+is the English edition's, byte for byte; navigation and contents are in Korean, with the
+glossary's two tables; and the same completed code, pasted into an English and a Korean
+student notebook, gets the same `check` report and the same grades and feedback verdicts
+from `grade` (stock nbgrader: tests/autograder/course/test_nbgrader_plugins.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from autograder import cells, editions, navigation, paths
-from autograder import translations as T
+from autograder import cells, paths
+from autograder.course import editions, navigation
+from autograder.course import translations as T
 
 LANG = "ko"
 KO = paths.NOTEBOOKS / LANG
@@ -239,7 +241,7 @@ def test_grade_grades_the_same_code_alike_in_both_editions(two_copies):
     of grades.csv and the same verdict for every test cell on their feedback pages?"""
     import csv
 
-    from autograder.grade import Settings, grade
+    from autograder.grading.grade import Settings, grade
 
     subs, _ = two_copies
     out = subs.parent / "graded" / "grades.csv"

@@ -93,7 +93,7 @@ def test_student_notebooks_link_to_each_other_and_to_the_contents():
     """Does every student notebook start and end with navigation whose links all exist?"""
     import re
 
-    from autograder import navigation
+    from autograder.course import navigation
 
     index = paths.NOTEBOOKS / navigation.INDEX
     assert index.exists(), "notebooks/00_index.ipynb is missing: run `make generate`"

@@ -17,8 +17,9 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from autograder import cells, editions, paths
-from autograder import translations as T
+from autograder import cells, paths
+from autograder.course import editions
+from autograder.course import translations as T
 from tests.reading_site import build_site, tiny_course, tiny_edition
 
 pytestmark = pytest.mark.notebook

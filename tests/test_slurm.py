@@ -7,7 +7,7 @@ started by hand (munged, slurmctld, slurmd in the foreground, on free ports), ru
 after it (``--dependency=afterok``), exactly as docs/instructors.md shows. The merged
 grades and feedback must be the same bytes as one ``grade`` run with the same key. The
 class is three students of one notebook, so that the test stays cheap; the shard tests
-(``test_grade_shards.py``) cover the demo class.
+(``tests/autograder/sharding/test_shards.py``) cover the demo class.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import demo, keys, paths, sandbox
+from autograder import demo, paths
+from autograder.grading import keys
+from autograder.safety import sandbox
 
 SCRIPTS = paths.ROOT / "scripts" / "slurm"
 NEEDED = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo")
