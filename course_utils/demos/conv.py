@@ -1,6 +1,6 @@
 """Demonstrations for notebooks 06 (batch norm in convolutions) and 07 (the normalization family).
 
-Small PyTorch CNNs on real handwritten digits (``course_utils.data.load_digits``), a training
+Small PyTorch CNNs on real handwritten digits (``course_utils.demos.data.load_digits``), a training
 loop that records what the notebooks plot, the batch-size sweep of notebook 07, and the
 shaded (N, C, H*W) cubes of Wu & He (2018), Figure 2. Nothing here is graded.
 """
@@ -103,7 +103,7 @@ def evaluate(model, X, y, batch_size=1000):
 
 def train_classifier(model, data, epochs=2, batch_size=32, lr=0.1, momentum=0.0, seed=0,
                      eval_every=25, max_steps=None, progress=True, desc="training"):
-    """Mini-batch SGD on ``data`` (a ``course_utils.data.Digits`` with images (n, 1, H, W)).
+    """Mini-batch SGD on ``data`` (a ``course_utils.demos.data.Digits`` with images (n, 1, H, W)).
 
     Returns a dict of lists: ``step`` and ``train_loss`` (every step); ``eval_step``,
     ``test_accuracy`` and ``test_loss`` (every ``eval_every`` steps and at the end, in eval

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import numpy_mlp as nm
+from course_utils.demos import numpy_mlp as nm
 from course_utils import reference as ref
 
 pytestmark = pytest.mark.nb05
@@ -94,7 +94,7 @@ def test_softmax_cross_entropy_matches_finite_differences_and_survives_huge_logi
 
 def test_fit_trains_the_batch_norm_parameters_in_place():
     """Does SGD lower the loss on the digits and move gamma and beta of the reference layer?"""
-    from course_utils.data import load_digits
+    from course_utils.demos.data import load_digits
 
     digits = load_digits("sklearn", seed=0, dtype=np.float64)
     model = nm.MLP((64, 32, 10), norm=ref.BatchNorm1d, seed=0)

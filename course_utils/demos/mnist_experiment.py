@@ -251,7 +251,7 @@ def train_epochs(model: nn.Module, X, y, X_val, y_val, *, epochs: int, lr: float
 def replicate_figure1(data, *, progress: bool = True, **overrides) -> dict:
     """Train the plain and the BN network with the same seed, data and learning rate.
 
-    ``data`` is a ``course_utils.data.Digits`` (MNIST); test accuracy and the watched
+    ``data`` is a ``course_utils.demos.data.Digits`` (MNIST); test accuracy and the watched
     sigmoid's percentiles are recorded on its test set, as in the paper's Figure 1.
     Returns ``{"plain": TrainLog, "bn": TrainLog, "settings": dict}``.
     """

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from course_utils import mnist_experiment as mx
-from course_utils.data import load_digits
+from course_utils.demos import mnist_experiment as mx
+from course_utils.demos.data import load_digits
 
 pytestmark = pytest.mark.nb08
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_utils.data import load_digits
+from course_utils.demos.data import load_digits
 
 
 @pytest.mark.parametrize("source, n, shape", [("mnist", 5000, (28, 28)), ("sklearn", 1797, (8, 8))])

@@ -8,9 +8,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils import conv_demos  # noqa: E402
+from course_utils.demos import conv as conv_demos  # noqa: E402
 from course_utils import reference as ref  # noqa: E402
-from course_utils.data import load_digits  # noqa: E402
+from course_utils.demos.data import load_digits  # noqa: E402
 
 pytestmark = [pytest.mark.nb06, pytest.mark.nb07]
 

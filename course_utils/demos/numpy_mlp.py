@@ -3,7 +3,7 @@
 The network is ``Linear -> [norm] -> ReLU``, repeated, then ``Linear -> softmax
 cross-entropy``, trained with plain SGD. Each layer's ``forward`` sits beside its
 ``backward``; the gradients are checked against torch autograd in
-``tests/test_numpy_mlp.py``.
+``tests/course_utils/demos/test_numpy_mlp.py``.
 
 The normalization layer is whatever the caller passes: the student's ``BatchNorm1d``, the
 course's reference, or nothing. It needs the interface of notebook 05's ``BatchNorm1d``:
