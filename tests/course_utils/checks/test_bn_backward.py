@@ -727,7 +727,7 @@ def test_a_sum_over_the_features_is_named(wrong):
 @pytest.mark.parametrize("wrong, step", [("istd axis 1", "step 2"), ("dmu axis 1", "step 7")])
 def test_a_sum_over_the_features_of_a_square_batch_names_the_step(wrong, step):
     """On a square batch a sum over axis=1 keeps its shape: is the step named there?"""
-    import course_utils.checks.bn_backward as cb
+    import course_utils.checks.bn_backward.backward as cb
 
     seed, rng = cb.make_rng(0)
     square = [c for c in cb._backward_cases(seed, rng, hidden=False) if "square" in c[0].label]
@@ -818,7 +818,7 @@ def test_visible_backward_check_catches_the_dropped_paths_without_hidden_cases()
 
 def _memorise_visible_backward():
     """The visible test's answers (seed 0), keyed by dout, as a student could copy them out."""
-    import course_utils.checks.bn_backward as cb
+    import course_utils.checks.bn_backward.backward as cb
     from course_utils.checks._core import make_rng
 
     seed, rng = make_rng(0)
