@@ -719,7 +719,7 @@ def test_best_plus_patience_is_named():
 # =========================================================================================
 
 def _memorised_early_stopping():
-    import course_utils.checks.hyperparams as ch
+    import course_utils.checks.hyperparams.early_stopping as ch
     from course_utils.checks._core import make_rng
 
     _, rng = make_rng(0)
