@@ -551,7 +551,7 @@ def test_fold_mistake_rejected_with_a_message_that_names_it(student, words):
 
 def _memorised_fold():
     """Answers to the visible fold test (seed 0), as a student could copy them out."""
-    import course_utils.checks.spatial as cs
+    import course_utils.checks.spatial.fold as cs
     from course_utils.checks._core import make_rng
 
     seed, rng = make_rng(0)
