@@ -10,7 +10,7 @@ from course_utils.checks import (
     check_relative_error,
 )
 
-from tests.helpers import rejected
+from tests.helpers import accepted, mistakes_rejected, rejected
 from tests.test_grade_replay import _same_verdict, kernel  # noqa: F401 (kernel: a fixture)
 
 pytestmark = pytest.mark.nb04
@@ -45,11 +45,9 @@ def rel_numpy_scalar(a, b):
     return (np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))).max()  # numpy scalar
 
 
-@pytest.mark.parametrize("student", [rel_right, rel_loops, rel_numpy_scalar])
-@pytest.mark.parametrize("seed", [0, 5, None])
-def test_right_relative_error_accepted(student, seed):
-    """Is a correct relative_error accepted, as a float or a numpy scalar, however written?"""
-    check_relative_error(student, seed=seed, hidden=True)
+test_right_relative_error_accepted = accepted(
+    check_relative_error, [rel_right, rel_loops, rel_numpy_scalar], [0, 5, None],
+    """Is a correct relative_error accepted, as a float or a numpy scalar, however written?""")
 
 
 def _shape_guard(fn):
@@ -87,11 +85,10 @@ REL_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", REL_MISTAKES,
-                         ids=[w if isinstance(w, str) else w[-1] for _, w in REL_MISTAKES])
-def test_relative_error_mistakes_rejected(student, words):
-    """Is each wrong relative error rejected with a message naming the mistake?"""
-    _rejected(check_relative_error, student, words)
+test_relative_error_mistakes_rejected = mistakes_rejected(
+    check_relative_error, REL_MISTAKES,
+    """Is each wrong relative error rejected with a message naming the mistake?""",
+    ids=[w if isinstance(w, str) else w[-1] for _, w in REL_MISTAKES])
 
 
 def rel_error_without_validation(a, b):
@@ -149,11 +146,9 @@ def num_flat(f, x, dout, h=1e-5):
     return grad
 
 
-@pytest.mark.parametrize("student", [num_right, num_on_a_copy, num_flat])
-@pytest.mark.parametrize("seed", [0, 11, None])
-def test_right_numerical_gradient_accepted(student, seed):
-    """Is a correct numerical gradient accepted (in place, on a copy, with x.flat)?"""
-    check_numerical_gradient(student, seed=seed, hidden=True)
+test_right_numerical_gradient_accepted = accepted(
+    check_numerical_gradient, [num_right, num_on_a_copy, num_flat], [0, 11, None],
+    """Is a correct numerical gradient accepted (in place, on a copy, with x.flat)?""")
 
 
 def _numgrad(step):
@@ -398,11 +393,10 @@ NUM_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", NUM_MISTAKES,
-                         ids=[w if isinstance(w, str) else w[-1] for _, w in NUM_MISTAKES])
-def test_numerical_gradient_mistakes_rejected(student, words):
-    """Is each wrong numerical gradient rejected with a message naming the mistake?"""
-    _rejected(check_numerical_gradient, student, words)
+test_numerical_gradient_mistakes_rejected = mistakes_rejected(
+    check_numerical_gradient, NUM_MISTAKES,
+    """Is each wrong numerical gradient rejected with a message naming the mistake?""",
+    ids=[w if isinstance(w, str) else w[-1] for _, w in NUM_MISTAKES])
 
 
 # ---- batchnorm_backward and batchnorm_backward_alt ---------------------------------------

@@ -12,7 +12,7 @@ from course_utils.checks import (
     check_update_running_stats,
 )
 
-from tests.helpers import rejected
+from tests.helpers import accepted, mistakes_rejected, rejected
 
 pytestmark = pytest.mark.nb05
 
@@ -52,11 +52,9 @@ def update_loops(running_mean, running_var, batch_mean, batch_var, m, momentum=0
     return new_mean, new_var
 
 
-@pytest.mark.parametrize("student", [update_right, update_lerp, update_loops])
-@pytest.mark.parametrize("seed", [0, 4, None])
-def test_right_update_accepted(student, seed):
-    """Is a correct running-statistics update accepted, however written?"""
-    check_update_running_stats(student, seed=seed, hidden=True)
+test_right_update_accepted = accepted(
+    check_update_running_stats, [update_right, update_lerp, update_loops], [0, 4, None],
+    """Is a correct running-statistics update accepted, however written?""")
 
 
 def _update(mean_rule, var_rule):
@@ -110,10 +108,10 @@ UPDATE_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", UPDATE_MISTAKES, ids=[w for _, w in UPDATE_MISTAKES])
-def test_update_mistakes_rejected(student, words):
-    """Is each wrong update rejected with a message naming the mistake?"""
-    _rejected(check_update_running_stats, student, words)
+test_update_mistakes_rejected = mistakes_rejected(
+    check_update_running_stats, UPDATE_MISTAKES,
+    """Is each wrong update rejected with a message naming the mistake?""",
+    ids=[w for _, w in UPDATE_MISTAKES])
 
 
 def test_in_place_hint_does_not_reuse_the_batch_size_m():
@@ -148,11 +146,9 @@ def population_float64_inside(batch_means, batch_vars, m):
     return mean.astype(means.dtype), var.astype(vars_.dtype)
 
 
-@pytest.mark.parametrize("student", [population_right, population_float64_inside])
-@pytest.mark.parametrize("seed", [0, 9, None])
-def test_right_population_statistics_accepted(student, seed):
-    """Is a correct Algorithm 2 accepted?"""
-    check_population_statistics(student, seed=seed, hidden=True)
+test_right_population_statistics_accepted = accepted(
+    check_population_statistics, [population_right, population_float64_inside], [0, 9, None],
+    """Is a correct Algorithm 2 accepted?""")
 
 
 def _population(mean_rule, var_rule):
@@ -190,11 +186,10 @@ POPULATION_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", POPULATION_MISTAKES,
-                         ids=[w if isinstance(w, str) else w[0] for _, w in POPULATION_MISTAKES])
-def test_population_mistakes_rejected(student, words):
-    """Is each wrong Algorithm 2 rejected with a message naming the mistake?"""
-    _rejected(check_population_statistics, student, words)
+test_population_mistakes_rejected = mistakes_rejected(
+    check_population_statistics, POPULATION_MISTAKES,
+    """Is each wrong Algorithm 2 rejected with a message naming the mistake?""",
+    ids=[w if isinstance(w, str) else w[0] for _, w in POPULATION_MISTAKES])
 
 
 # ---- batchnorm_inference -----------------------------------------------------------------
@@ -218,11 +213,9 @@ def inference_folded(x, gamma, beta, running_mean, running_var, eps=1e-5):
     return x * scale + (beta - scale * running_mean)
 
 
-@pytest.mark.parametrize("student", [inference_right, inference_folded])
-@pytest.mark.parametrize("seed", [0, 2, None])
-def test_right_inference_accepted(student, seed):
-    """Is a correct inference-mode batch norm accepted, in either form?"""
-    check_batchnorm_inference(student, seed=seed, hidden=True)
+test_right_inference_accepted = accepted(
+    check_batchnorm_inference, [inference_right, inference_folded], [0, 2, None],
+    """Is a correct inference-mode batch norm accepted, in either form?""")
 
 
 def _inference(rule):
@@ -261,11 +254,10 @@ INFERENCE_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", INFERENCE_MISTAKES,
-                         ids=[w if isinstance(w, str) else w[0] for _, w in INFERENCE_MISTAKES])
-def test_inference_mistakes_rejected(student, words):
-    """Is each wrong inference pass rejected with a message naming the mistake?"""
-    _rejected(check_batchnorm_inference, student, words)
+test_inference_mistakes_rejected = mistakes_rejected(
+    check_batchnorm_inference, INFERENCE_MISTAKES,
+    """Is each wrong inference pass rejected with a message naming the mistake?""",
+    ids=[w if isinstance(w, str) else w[0] for _, w in INFERENCE_MISTAKES])
 
 
 # ---- BatchNorm1d -------------------------------------------------------------------------
@@ -399,11 +391,10 @@ class ParametersInADict(RightBN):
         return self.params
 
 
-@pytest.mark.parametrize("cls", [RightBN, CountersAndInPlace, ParametersInADict])
-@pytest.mark.parametrize("seed", [0, 6, None])
-def test_right_modules_accepted(cls, seed):
-    """Is a correct module accepted, forward and backward, however its state is kept?"""
-    check_BatchNorm1d(cls, seed=seed, hidden=True)
+test_right_modules_accepted = accepted(
+    check_BatchNorm1d, [RightBN, CountersAndInPlace, ParametersInADict], [0, 6, None],
+    """Is a correct module accepted, forward and backward, however its state is kept?""",
+    argname="cls")
 
 
 class KerasMomentum(RightBN):
@@ -680,10 +671,10 @@ MODULE_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("cls, words", MODULE_MISTAKES, ids=[c.__name__ for c, _ in MODULE_MISTAKES])
-def test_module_mistakes_rejected(cls, words):
-    """Is each wrong module rejected with a message naming the mistake?"""
-    _rejected(check_BatchNorm1d, cls, words)
+test_module_mistakes_rejected = mistakes_rejected(
+    check_BatchNorm1d, MODULE_MISTAKES,
+    """Is each wrong module rejected with a message naming the mistake?""",
+    ids=[c.__name__ for c, _ in MODULE_MISTAKES])
 
 
 @pytest.mark.parametrize("cls, words", MODULE_MISTAKES[:3], ids=["keras", "cs231n", "default"])

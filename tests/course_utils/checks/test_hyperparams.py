@@ -14,7 +14,7 @@ from course_utils.checks import (CheckFailure, check_early_stopping_epoch, check
                                  check_lr_at, check_narrow_space, check_random_search,
                                  check_train_val_split)
 
-from tests.helpers import rejected
+from tests.helpers import accepted, mistakes_rejected, rejected
 
 pytestmark = pytest.mark.nb08
 
@@ -73,12 +73,10 @@ def split_train_size_first(X, y, val_fraction=0.2, seed=0):
     return X[idx[:n_train]], y[idx[:n_train]], X[idx[n_train:]], y[idx[n_train:]]
 
 
-@pytest.mark.parametrize("student", [split_permutation, split_shuffle_indices_ceil,
-                                     split_random_mask, split_train_size_first])
-@pytest.mark.parametrize("seed", [0, 1, None])
-def test_right_splits_accepted(student, seed):
-    """Is every correct split accepted, whatever rounding, order or shuffling method it uses?"""
-    check_train_val_split(student, seed=seed, hidden=True)
+test_right_splits_accepted = accepted(
+    check_train_val_split, [split_permutation, split_shuffle_indices_ceil, split_random_mask,
+    split_train_size_first], [0, 1, None],
+    """Is every correct split accepted, whatever rounding, order or shuffling method it uses?""")
 
 
 def split_no_shuffle(X, y, val_fraction=0.2, seed=0):
@@ -190,10 +188,10 @@ SPLIT_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", SPLIT_MISTAKES, ids=[w for _, w in SPLIT_MISTAKES])
-def test_split_mistakes_rejected_with_their_name(student, words):
-    """Is each wrong split rejected, with a message that names the mistake?"""
-    _rejected(check_train_val_split, student, words)
+test_split_mistakes_rejected_with_their_name = mistakes_rejected(
+    check_train_val_split, SPLIT_MISTAKES,
+    """Is each wrong split rejected, with a message that names the mistake?""",
+    ids=[w for _, w in SPLIT_MISTAKES])
 
 
 # =========================================================================================
@@ -232,12 +230,10 @@ def log_uniform_loop(low, high, size, rng):
     return out.reshape(shape)
 
 
-@pytest.mark.parametrize("student", [log_uniform_log10, log_uniform_natural,
-                                     log_uniform_reversed, log_uniform_loop])
-@pytest.mark.parametrize("seed", [0, 5, None])
-def test_right_log_uniform_accepted(student, seed):
-    """Is any log-uniform sampler accepted, whatever its base or draw order?"""
-    check_log_uniform(student, seed=seed, hidden=True)
+test_right_log_uniform_accepted = accepted(
+    check_log_uniform, [log_uniform_log10, log_uniform_natural, log_uniform_reversed,
+    log_uniform_loop], [0, 5, None],
+    """Is any log-uniform sampler accepted, whatever its base or draw order?""")
 
 
 LOG_MISTAKES = [
@@ -265,11 +261,10 @@ LOG_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", LOG_MISTAKES, ids=[f"{i}-{w}" for i, (_, w) in
-                                                              enumerate(LOG_MISTAKES)])
-def test_log_uniform_mistakes_rejected(student, words):
-    """Is each wrong sampler rejected, with a message naming the mistake?"""
-    _rejected(check_log_uniform, student, words)
+test_log_uniform_mistakes_rejected = mistakes_rejected(
+    check_log_uniform, LOG_MISTAKES,
+    """Is each wrong sampler rejected, with a message naming the mistake?""",
+    ids=[f"{i}-{w}" for i, (_, w) in enumerate(LOG_MISTAKES)])
 
 
 def test_uniform_sampling_is_named_by_the_distribution_test_too():
@@ -332,12 +327,10 @@ def search_index_sort(objective, space, n_trials, rng):
     return [{"params": trials[i], "score": scores[i]} for i in np.argsort(scores, kind="stable")]
 
 
-@pytest.mark.parametrize("student", [search_documented_order, search_vectorized,
-                                     search_index_sort])
-@pytest.mark.parametrize("seed", [0, 3, None])
-def test_right_searches_accepted(student, seed):
-    """Is every correct random search accepted, whatever order it draws in?"""
-    check_random_search(student, seed=seed, hidden=True)
+test_right_searches_accepted = accepted(
+    check_random_search, [search_documented_order, search_vectorized, search_index_sort], [0, 3,
+    None],
+    """Is every correct random search accepted, whatever order it draws in?""")
 
 
 def test_documented_order_reproduces_the_reference_exactly():
@@ -445,11 +438,10 @@ SEARCH_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", SEARCH_MISTAKES,
-                         ids=[f"{i}-{w}" for i, (_, w) in enumerate(SEARCH_MISTAKES)])
-def test_search_mistakes_rejected(student, words):
-    """Is each wrong random search rejected, with a message naming the mistake?"""
-    _rejected(check_random_search, student, words)
+test_search_mistakes_rejected = mistakes_rejected(
+    check_random_search, SEARCH_MISTAKES,
+    """Is each wrong random search rejected, with a message naming the mistake?""",
+    ids=[f"{i}-{w}" for i, (_, w) in enumerate(SEARCH_MISTAKES)])
 
 
 # =========================================================================================
@@ -475,11 +467,9 @@ def narrow_numpy(results, space, top_k=5):
     return out
 
 
-@pytest.mark.parametrize("student", [narrow_right, narrow_numpy])
-@pytest.mark.parametrize("seed", [0, 8, None])
-def test_right_narrow_space_accepted(student, seed):
-    """Is a correct narrow_space accepted (tuples or lists, Python or numpy numbers)?"""
-    check_narrow_space(student, seed=seed, hidden=True)
+test_right_narrow_space_accepted = accepted(
+    check_narrow_space, [narrow_right, narrow_numpy], [0, 8, None],
+    """Is a correct narrow_space accepted (tuples or lists, Python or numpy numbers)?""")
 
 
 def _narrow_with(select, kind=None, swap=False):
@@ -526,11 +516,10 @@ NARROW_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", NARROW_MISTAKES,
-                         ids=[f"{i}-{w}" for i, (_, w) in enumerate(NARROW_MISTAKES)])
-def test_narrow_mistakes_rejected(student, words):
-    """Is each wrong narrowing rejected, with a message naming the mistake?"""
-    _rejected(check_narrow_space, student, words)
+test_narrow_mistakes_rejected = mistakes_rejected(
+    check_narrow_space, NARROW_MISTAKES,
+    """Is each wrong narrowing rejected, with a message naming the mistake?""",
+    ids=[f"{i}-{w}" for i, (_, w) in enumerate(NARROW_MISTAKES)])
 
 
 # =========================================================================================
@@ -562,11 +551,9 @@ def lr_numpy(kind, lr0, t, total_steps, drop=0.1, every=10):
     return table[kind]()
 
 
-@pytest.mark.parametrize("student", [lr_right, lr_numpy])
-@pytest.mark.parametrize("seed", [0, 4, None])
-def test_right_lr_at_accepted(student, seed):
-    """Is a correct schedule accepted, with Python or numpy numbers?"""
-    check_lr_at(student, seed=seed, hidden=True)
+test_right_lr_at_accepted = accepted(
+    check_lr_at, [lr_right, lr_numpy], [0, 4, None],
+    """Is a correct schedule accepted, with Python or numpy numbers?""")
 
 
 def _lr_with(step=None, linear=None, inverse=None):
@@ -612,11 +599,10 @@ LR_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", LR_MISTAKES,
-                         ids=[f"{i}-{w}" for i, (_, w) in enumerate(LR_MISTAKES)])
-def test_lr_mistakes_rejected(student, words):
-    """Is each wrong schedule rejected, with a message naming the mistake?"""
-    _rejected(check_lr_at, student, words)
+test_lr_mistakes_rejected = mistakes_rejected(
+    check_lr_at, LR_MISTAKES,
+    """Is each wrong schedule rejected, with a message naming the mistake?""",
+    ids=[f"{i}-{w}" for i, (_, w) in enumerate(LR_MISTAKES)])
 
 
 # =========================================================================================
@@ -653,11 +639,9 @@ def es_prefix_argmin(val_losses, patience):
     return int(np.argmin(losses))
 
 
-@pytest.mark.parametrize("student", [es_wait_counter, es_prefix_argmin])
-@pytest.mark.parametrize("seed", [0, 6, None])
-def test_right_early_stopping_accepted(student, seed):
-    """Is a correct early stopping accepted, counter-based or prefix-based?"""
-    check_early_stopping_epoch(student, seed=seed, hidden=True)
+test_right_early_stopping_accepted = accepted(
+    check_early_stopping_epoch, [es_wait_counter, es_prefix_argmin], [0, 6, None],
+    """Is a correct early stopping accepted, counter-based or prefix-based?""")
 
 
 def _es_patience(shift):
@@ -698,11 +682,10 @@ ES_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", ES_MISTAKES,
-                         ids=[f"{i}-{w}" for i, (_, w) in enumerate(ES_MISTAKES)])
-def test_early_stopping_mistakes_rejected(student, words):
-    """Is each wrong early stopping rejected, with a message naming the mistake?"""
-    _rejected(check_early_stopping_epoch, student, words)
+test_early_stopping_mistakes_rejected = mistakes_rejected(
+    check_early_stopping_epoch, ES_MISTAKES,
+    """Is each wrong early stopping rejected, with a message naming the mistake?""",
+    ids=[f"{i}-{w}" for i, (_, w) in enumerate(ES_MISTAKES)])
 
 
 def test_best_plus_patience_is_named():
@@ -810,11 +793,10 @@ LR_TYPE_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("student, words", LR_TYPE_MISTAKES,
-                         ids=[f"{i}-{w}" for i, (_, w) in enumerate(LR_TYPE_MISTAKES)])
-def test_lr_at_must_be_a_python_float_and_take_the_signatures_order(student, words):
-    """Is a rate that is not a Python float, or a signature in another order, rejected by name?"""
-    _rejected(check_lr_at, student, words)
+test_lr_at_must_be_a_python_float_and_take_the_signatures_order = mistakes_rejected(
+    check_lr_at, LR_TYPE_MISTAKES,
+    """Is a rate that is not a Python float, or a signature in another order, rejected by name?""",
+    ids=[f"{i}-{w}" for i, (_, w) in enumerate(LR_TYPE_MISTAKES)])
 
 
 def test_a_zero_d_array_is_refused_in_the_visible_test_too():

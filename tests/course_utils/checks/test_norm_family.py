@@ -13,6 +13,8 @@ from course_utils.checks import (
     CheckFailure, check_group_norm, check_instance_norm, check_layer_norm, check_normalize,
 )
 
+from tests.helpers import accepted
+
 pytestmark = pytest.mark.nb07
 
 
@@ -46,12 +48,9 @@ def normalize_float64_inside(x, axes, eps=1e-5):
     return normalize_right(x.astype(np.float64), axes, eps).astype(x.dtype)
 
 
-@pytest.mark.parametrize("student", [normalize_right, normalize_moveaxis,
-                                     normalize_float64_inside])
-@pytest.mark.parametrize("seed", [0, 5, None])
-def test_right_normalize_accepted(student, seed):
-    """Is any correct normalize accepted, however it is written?"""
-    check_normalize(student, seed=seed, hidden=True)
+test_right_normalize_accepted = accepted(
+    check_normalize, [normalize_right, normalize_moveaxis, normalize_float64_inside], [0, 5, None],
+    """Is any correct normalize accepted, however it is written?""")
 
 
 def _complement(x, axes, eps=1e-5):
@@ -153,12 +152,9 @@ def layer_norm_float64_inside(x, gamma, beta, eps=1e-5):
     return layer_norm_right(x.astype(np.float64), gamma, beta, eps).astype(x.dtype)
 
 
-@pytest.mark.parametrize("student", [layer_norm_right, layer_norm_loops,
-                                     layer_norm_float64_inside])
-@pytest.mark.parametrize("seed", [0, 5, None])
-def test_right_layer_norm_accepted(student, seed):
-    """Is any correct layer_norm accepted?"""
-    check_layer_norm(student, seed=seed, hidden=True)
+test_right_layer_norm_accepted = accepted(
+    check_layer_norm, [layer_norm_right, layer_norm_loops, layer_norm_float64_inside], [0, 5, None],
+    """Is any correct layer_norm accepted?""")
 
 
 def _layer(normalize_rows):
@@ -242,11 +238,9 @@ def instance_norm_flattened(x, eps=1e-5):
     return normalize_right(maps, (1,), eps).reshape(x.shape)
 
 
-@pytest.mark.parametrize("student", [instance_norm_right, instance_norm_flattened])
-@pytest.mark.parametrize("seed", [0, 5, None])
-def test_right_instance_norm_accepted(student, seed):
-    """Is any correct instance_norm accepted?"""
-    check_instance_norm(student, seed=seed, hidden=True)
+test_right_instance_norm_accepted = accepted(
+    check_instance_norm, [instance_norm_right, instance_norm_flattened], [0, 5, None],
+    """Is any correct instance_norm accepted?""")
 
 
 def _instance(axes_or_fn):
@@ -340,12 +334,9 @@ def group_norm_float64_inside(x, gamma, beta, num_groups, eps=1e-5):
     return out.astype(x.dtype)
 
 
-@pytest.mark.parametrize("student", [group_norm_right, group_norm_loops,
-                                     group_norm_float64_inside])
-@pytest.mark.parametrize("seed", [0, 5, None])
-def test_right_group_norm_accepted(student, seed):
-    """Is any correct group_norm accepted?"""
-    check_group_norm(student, seed=seed, hidden=True)
+test_right_group_norm_accepted = accepted(
+    check_group_norm, [group_norm_right, group_norm_loops, group_norm_float64_inside], [0, 5, None],
+    """Is any correct group_norm accepted?""")
 
 
 def _group(stats):

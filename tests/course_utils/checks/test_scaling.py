@@ -11,6 +11,8 @@ from course_utils.checks import (
     check_min_max_scale, check_standardize,
 )
 
+from tests.helpers import accepted
+
 pytestmark = pytest.mark.nb01
 
 
@@ -77,11 +79,9 @@ def mm_float64_inside(X, low=0.0, high=1.0):
     return (unit * (high - low) + low).astype(X.dtype)
 
 
-@pytest.mark.parametrize("student", [mm_right, mm_loops, mm_float64_inside])
-@pytest.mark.parametrize("seed", [0, 1, 2, 3, None, None])
-def test_right_min_max_scale_accepted(student, seed):
-    """Is any correct min_max_scale accepted, however it is written?"""
-    check_min_max_scale(student, seed=seed, hidden=True)
+test_right_min_max_scale_accepted = accepted(
+    check_min_max_scale, [mm_right, mm_loops, mm_float64_inside], [0, 1, 2, 3, None, None],
+    """Is any correct min_max_scale accepted, however it is written?""")
 
 
 def _mm(body):
@@ -187,12 +187,10 @@ def std_variance_bound(X):
     return np.where(constant, 0, (X - mean) / np.sqrt(np.where(constant, 1, var)))
 
 
-@pytest.mark.parametrize("student", [std_right, std_loops, std_float64_inside,
-                                     std_variance_bound])
-@pytest.mark.parametrize("seed", [0, 2, 3, 4, None, None])
-def test_right_standardize_accepted(student, seed):
-    """Is any correct standardize accepted, however it is written?"""
-    check_standardize(student, seed=seed, hidden=True)
+test_right_standardize_accepted = accepted(
+    check_standardize, [std_right, std_loops, std_float64_inside, std_variance_bound], [0, 2, 3, 4,
+    None, None],
+    """Is any correct standardize accepted, however it is written?""")
 
 
 def _std(body):
@@ -287,11 +285,9 @@ def fit_loops(X):
     return mean, std
 
 
-@pytest.mark.parametrize("student", [fit_right, fit_loops])
-@pytest.mark.parametrize("seed", [0, 1, 2, None, None])
-def test_right_fit_standardizer_accepted(student, seed):
-    """Is a correct fit_standardizer accepted?"""
-    check_fit_standardizer(student, seed=seed, hidden=True)
+test_right_fit_standardizer_accepted = accepted(
+    check_fit_standardizer, [fit_right, fit_loops], [0, 1, 2, None, None],
+    """Is a correct fit_standardizer accepted?""")
 
 
 FIT_MISTAKES = [
@@ -348,11 +344,9 @@ def apply_unvalidated(X, mean, std):
     return (X - mean) / np.where(_zero(X, mean, std), 1, std)
 
 
-@pytest.mark.parametrize("student", [apply_right, apply_loops, apply_unvalidated])
-@pytest.mark.parametrize("seed", [0, 1, 2, None, None])
-def test_right_apply_standardizer_accepted(student, seed):
-    """Is a correct apply_standardizer accepted?"""
-    check_apply_standardizer(student, seed=seed, hidden=True)
+test_right_apply_standardizer_accepted = accepted(
+    check_apply_standardizer, [apply_right, apply_loops, apply_unvalidated], [0, 1, 2, None, None],
+    """Is a correct apply_standardizer accepted?""")
 
 
 def _apply(body):
@@ -420,11 +414,9 @@ def gd_augmented(X, y, lr, n_steps):
     return theta[:-1].astype(X.dtype), float(theta[-1]), losses.astype(X.dtype)
 
 
-@pytest.mark.parametrize("student", [gd_right, gd_augmented])
-@pytest.mark.parametrize("seed", [0, 5, None])
-def test_right_gd_accepted(student, seed):
-    """Is a correct gradient descent accepted, however it is written?"""
-    check_gd_linear_regression(student, seed=seed, hidden=True)
+test_right_gd_accepted = accepted(
+    check_gd_linear_regression, [gd_right, gd_augmented], [0, 5, None],
+    """Is a correct gradient descent accepted, however it is written?""")
 
 
 def _gd_variant(record="before", div="mean", half=0.5, update_b=True, sequential=False,

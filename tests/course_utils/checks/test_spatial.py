@@ -15,6 +15,8 @@ from course_utils.checks import (
     check_spatial_batchnorm_forward,
 )
 
+from tests.helpers import accepted
+
 pytestmark = pytest.mark.nb06
 
 
@@ -80,12 +82,10 @@ def forward_float64_inside(x, gamma, beta, eps=1e-5):
     return out.astype(x.dtype), dict(cache, note="extra keys are fine")
 
 
-@pytest.mark.parametrize("student", [forward_4d, forward_via_rows, forward_loops,
-                                     forward_float64_inside])
-@pytest.mark.parametrize("seed", [0, 1, None])
-def test_right_forward_passes_accepted(student, seed):
-    """Is any correct spatial forward pass accepted, however it is written?"""
-    check_spatial_batchnorm_forward(student, seed=seed, hidden=True)
+test_right_forward_passes_accepted = accepted(
+    check_spatial_batchnorm_forward, [forward_4d, forward_via_rows, forward_loops,
+    forward_float64_inside], [0, 1, None],
+    """Is any correct spatial forward pass accepted, however it is written?""")
 
 
 # ---- spatial_batchnorm_forward: the catalogue of mistakes ---------------------------------
@@ -294,12 +294,10 @@ def backward_float64_inside(dout, cache):
     return tuple(a.astype(dtype) for a in backward_4d(np.asarray(dout, np.float64), cache64))
 
 
-@pytest.mark.parametrize("student", [backward_4d, backward_via_rows, backward_staged,
-                                     backward_float64_inside])
-@pytest.mark.parametrize("seed", [0, 7, None])
-def test_right_backward_passes_accepted(student, seed):
-    """Is any correct spatial backward pass accepted, however it is written?"""
-    check_spatial_batchnorm_backward(student, seed=seed, hidden=True)
+test_right_backward_passes_accepted = accepted(
+    check_spatial_batchnorm_backward, [backward_4d, backward_via_rows, backward_staged,
+    backward_float64_inside], [0, 7, None],
+    """Is any correct spatial backward pass accepted, however it is written?""")
 
 
 def _backward_dx(dx_of):
@@ -456,12 +454,10 @@ def fold_with_moveaxis(weight, bias, gamma, beta, running_mean, running_var, eps
     return w, beta + s * (bias - running_mean)
 
 
-@pytest.mark.parametrize("student", [fold_right, fold_loops, fold_float64_inside,
-                                     fold_with_moveaxis])
-@pytest.mark.parametrize("seed", [0, 3, None])
-def test_right_folds_accepted(student, seed):
-    """Is any correct fold accepted, for convolution and linear weights, bias or not?"""
-    check_fold_batchnorm(student, seed=seed, hidden=True)
+test_right_folds_accepted = accepted(
+    check_fold_batchnorm, [fold_right, fold_loops, fold_float64_inside, fold_with_moveaxis], [0, 3,
+    None],
+    """Is any correct fold accepted, for convolution and linear weights, bias or not?""")
 
 
 def _fold(weight_of, bias_of):

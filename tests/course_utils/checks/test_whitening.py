@@ -10,6 +10,8 @@ from course_utils.checks import (
     check_zca_whitening_matrix,
 )
 
+from tests.helpers import accepted
+
 pytestmark = pytest.mark.nb02
 
 
@@ -55,11 +57,9 @@ def cov_einsum_float64(X):
     return (np.einsum("ni,nj->ij", c, c) / len(c)).astype(X.dtype)
 
 
-@pytest.mark.parametrize("student", [cov_right, cov_loops, cov_einsum_float64])
-@pytest.mark.parametrize("seed", [0, 1, None])
-def test_right_covariance_accepted(student, seed):
-    """Is any correct covariance accepted, however it is written?"""
-    check_covariance(student, seed=seed, hidden=True)
+test_right_covariance_accepted = accepted(
+    check_covariance, [cov_right, cov_loops, cov_einsum_float64], [0, 1, None],
+    """Is any correct covariance accepted, however it is written?""")
 
 
 def _cov(body):
@@ -133,11 +133,9 @@ def zca_np_cov(X, eps=1e-5):
     return X.mean(0), ((U / np.sqrt(np.abs(lam))) @ U.T).astype(X.dtype)  # np.cov gives float64
 
 
-@pytest.mark.parametrize("student", [zca_right, zca_svd_float64, zca_np_cov])
-@pytest.mark.parametrize("seed", [0, 3, None])
-def test_right_zca_accepted(student, seed):
-    """Is any correct ZCA whitening matrix accepted, however it is computed?"""
-    check_zca_whitening_matrix(student, seed=seed, hidden=True)
+test_right_zca_accepted = accepted(
+    check_zca_whitening_matrix, [zca_right, zca_svd_float64, zca_np_cov], [0, 3, None],
+    """Is any correct ZCA whitening matrix accepted, however it is computed?""")
 
 
 def _zca(scale_fn, cov=cov_right):
@@ -261,11 +259,9 @@ def drift_torch(u, t, lr, n_steps):
     return np.array(bs, dtype=u.dtype), np.array(losses, dtype=u.dtype)
 
 
-@pytest.mark.parametrize("student", [drift_right, drift_closed_form, drift_torch])
-@pytest.mark.parametrize("seed", [0, 7, None])
-def test_right_bias_drift_accepted(student, seed):
-    """Is any correct bias_drift accepted (a loop, the closed form, torch autograd)?"""
-    check_bias_drift(student, seed=seed, hidden=True)
+test_right_bias_drift_accepted = accepted(
+    check_bias_drift, [drift_right, drift_closed_form, drift_torch], [0, 7, None],
+    """Is any correct bias_drift accepted (a loop, the closed form, torch autograd)?""")
 
 
 def _drift(update="sum", sign=-1.0, loss="sum", half=0.5, center=True, initial=True,
@@ -364,11 +360,9 @@ def frac_numpy_scalar(z, tol=0.01):
     return np.count_nonzero(np.abs(0.5 * (1 + np.tanh(z / 2)) - 0.5 - z / 4) < tol) / z.size
 
 
-@pytest.mark.parametrize("student", [frac_right, frac_loops_float32, frac_numpy_scalar])
-@pytest.mark.parametrize("seed", [0, 11, None])
-def test_right_fraction_accepted(student, seed):
-    """Is any correct fraction_near_linear accepted (float32 inside, numpy scalars too)?"""
-    check_fraction_near_linear(student, seed=seed, hidden=True)
+test_right_fraction_accepted = accepted(
+    check_fraction_near_linear, [frac_right, frac_loops_float32, frac_numpy_scalar], [0, 11, None],
+    """Is any correct fraction_near_linear accepted (float32 inside, numpy scalars too)?""")
 
 
 def _frac(gap):
