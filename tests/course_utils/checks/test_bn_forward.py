@@ -6,7 +6,6 @@ import torch
 
 from course_utils import reference as ref
 from course_utils.checks import CheckFailure, check_batchnorm_forward, check_identity_params
-
 from tests.helpers import accepted
 
 pytestmark = pytest.mark.nb03
