@@ -15,9 +15,9 @@ import tempfile
 from .measure import Row, log, median, python, timed_run
 
 STACK = ["numpy", "matplotlib.pyplot", "torch", "sklearn.linear_model", "tqdm.auto",
-         "ipywidgets", "course_utils.checks", "course_utils.reference", "course_utils.data",
-         "course_utils.widgets", "course_utils.bn_demos", "course_utils.conv_demos",
-         "course_utils.mnist_experiment", "course_utils.scaling_demos"]
+         "ipywidgets", "course_utils.checks", "course_utils.reference", "course_utils.demos.data",
+         "course_utils.widgets", "course_utils.demos.bn", "course_utils.demos.conv",
+         "course_utils.demos.mnist_experiment", "course_utils.demos.scaling"]
 
 PROBE = ("import time; t = time.perf_counter(); {imports}; "
          "print(time.perf_counter() - t)")

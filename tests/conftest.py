@@ -25,7 +25,7 @@ def _check(path: str, every_cell: bool):
 
 @pytest.fixture(scope="session")
 def check_notebook():
-    """check_notebook(path, every_cell=False) -> autograder.check.Report, once per session."""
+    """check_notebook(path, every_cell=False) -> autograder.selfstudy.check.Report, once per session."""
     return lambda path, every_cell=False: _check(str(path), every_cell)
 
 

@@ -1,8 +1,8 @@
 """Fact 14 for notebook 08: does every number its text states about its run match the run?
 
 The replication's own result (BN reaches 90% sooner, its sigmoid input moves less) is also
-checked from a fresh run in tests/test_mnist_experiment.py; here every number the text
-states is tied to what the executed solution printed. A claim fails when the sentence
+checked from a fresh run in tests/course_utils/demos/mnist_experiment/test_figure1.py; here
+every number the text states is tied to what the executed solution printed. A claim fails when the sentence
 changes, the cell stops printing the number, or the two differ.
 """
 

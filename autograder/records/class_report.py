@@ -21,7 +21,7 @@ and are never written into ``feedback/``, the folder handed back to students; sh
 with the class, they show counts and the checks' wording only.
 
 **Named mistakes.** A check names the mistake it recognises on a line of its own that
-starts ``Likely mistake:`` (``course_utils/checks/_core.py``'s ``diagnose`` writes it so,
+starts ``Likely mistake:`` (``course_utils/checks/_core/compare.py``'s ``diagnose`` writes it so,
 and the checks that name one by hand do the same; a few write it after a sentence, or
 ``Likely mistakes:``). :func:`named_mistake` takes the first such clause, up to the end of
 its line; failing that, a sentence of the form "it looks like ..." / "it looks

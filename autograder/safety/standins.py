@@ -80,7 +80,7 @@ __getattr__ = _module_getattr(__name__)  # last: `from . import m` above must fi
 _MODULE = '''"""Stand-in for {module} while grading: nothing here computes anything."""
 
 from {package} import _module_getattr, _stand_in{imports}
-
+{submodules}
 __all__ = {names!r}
 for _name in __all__:
     if _name not in globals():
@@ -89,31 +89,49 @@ __getattr__ = _module_getattr(__name__)
 '''
 
 
+def _submodules(module) -> list[tuple[str, bool]]:
+    """(name, is a package) of every module directly inside a package; none for a module."""
+    path = getattr(module, "__path__", None)
+    return sorted((info.name, info.ispkg) for info in pkgutil.iter_modules(path)) if path else []
+
+
 def _public(module) -> list[str]:
     names = getattr(module, "__all__", None)
     if names is None:
         names = [n for n in vars(module) if not n.startswith("_")]
-    return sorted(str(n) for n in names)
+    inner = {name for name, _ in _submodules(module)}  # stand-in modules of their own
+    return sorted(str(n) for n in names if n not in inner)
+
+
+def _imports(module) -> str:
+    return "".join(f"from . import {name}  # noqa: E402\n" for name, _ in _submodules(module))
 
 
 def sources(package: str) -> dict[str, str]:
-    """file name -> text of the stand-in for ``package`` (its ``__init__`` and each module)."""
+    """path inside the package -> text of the stand-in for ``package``: its ``__init__`` and
+    every module below it, those of its subpackages included (``bn_inference/layer.py``)."""
     real = importlib.import_module(package)
-    modules = sorted(info.name for info in pkgutil.iter_modules(real.__path__))
     exceptions = EXCEPTIONS.get(package, [])
     exc_code = "".join(f"\n\nclass {name}(AssertionError):\n    \"\"\"A check found a problem "
                        "(checks do not run in the kernel while grading).\"\"\"\n"
                        for name in exceptions)
-    subs = "".join(f"from . import {m}  # noqa: E402\n" for m in modules)
     out = {"__init__.py": _PACKAGE.format(package=package, why=WHY, names=_public(real),
-                                          exceptions=exc_code, submodules=subs)}
-    for name in modules:
-        module = importlib.import_module(f"{package}.{name}")
-        names = _public(module)
-        shared = [e for e in exceptions if e in names or hasattr(module, e)]
-        imports = "".join(f", {e}" for e in shared)
-        out[f"{name}.py"] = _MODULE.format(module=f"{package}.{name}", package=package,
-                                           imports=imports, names=names)
+                                          exceptions=exc_code, submodules=_imports(real))}
+    below = [(real, "")]
+    while below:
+        parent, prefix = below.pop()
+        for name, is_package in _submodules(parent):
+            module = importlib.import_module(f"{parent.__name__}.{name}")
+            names = _public(module)
+            shared = [e for e in exceptions if e in names or hasattr(module, e)]
+            imports = "".join(f", {e}" for e in shared)
+            text = _MODULE.format(module=module.__name__, package=package, imports=imports,
+                                  names=names, submodules=_imports(module))
+            if is_package:
+                out[f"{prefix}{name}/__init__.py"] = text
+                below.append((module, f"{prefix}{name}/"))
+            else:
+                out[f"{prefix}{name}.py"] = text
     return out
 
 
@@ -124,6 +142,7 @@ def write(target: Path) -> dict[str, Path]:
         folder = target / package.rsplit(".", 1)[-1]
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in sources(package).items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_text(text, encoding="utf-8")
         made[package] = folder
     return made

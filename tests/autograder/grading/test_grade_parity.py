@@ -2,7 +2,7 @@
 
 Every assignment's solution and student version, graded as a class of two (in the sandbox
 where the machine has one): the test cells run in the grader against the student's kernel
-(``autograder/replay.py``), so each check of the course (functions, call-backs, random
+(``autograder/verdicts/replay.py``), so each check of the course (functions, call-backs, random
 generators, a class) must work through the replay. Solutions get full marks; untouched
 student versions get 0, each test failing with its check's "not written yet" message.
 """

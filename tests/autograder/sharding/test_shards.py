@@ -392,7 +392,7 @@ def test_the_checkout_fingerprint_follows_every_file_a_grade_depends_on(tmp_path
     (root / "notebooks" / ".ipynb_checkpoints" / "x.ipynb").write_text("{}")
     assert shards.checkout(root) == same
     for changed in (f"solutions/{A}/{A}.ipynb", f"notebooks/{A}/{A}.ipynb",
-                    "course_utils/checks/_core.py", "autograder/verdicts/replay.py"):
+                    "course_utils/checks/_core/__init__.py", "autograder/verdicts/replay.py"):
         original = (root / changed).read_bytes()
         (root / changed).write_bytes(original + b" ")
         assert shards.checkout(root) != same, changed

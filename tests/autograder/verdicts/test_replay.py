@@ -573,12 +573,12 @@ def _reference_fingerprints() -> dict[str, list[bytes]]:
     found = {}
     for package in standins.PACKAGES:
         for folder in standins.real_folders(package):
-            for path in folder.glob("*.py"):
+            for path in folder.rglob("*.py"):  # the modules of subpackages too
                 text = path.read_text()
                 doc = text.split('"""')[1].strip().splitlines()[0] if '"""' in text else ""
                 marks = [doc.encode()] if len(doc) > 20 else []
                 marks += [m.encode() for m in re.findall(r"^def (\w+\(\w+)", text, re.M)][:5]
-                found[path.name] = marks
+                found.setdefault(path.name, []).extend(marks)
     return found
 
 
