@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import standins
+from autograder.safety import standins
 
 
 def _real_modules(package: str) -> list[str]:
