@@ -25,6 +25,8 @@ of both is ``wire.X``.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 # the values (and the names the grader and the harness use as ``wire.X``) are in
@@ -40,6 +42,11 @@ except ImportError:  # no parent package: the kernel's copy
         MAX_DEPTH, MAX_NODES, MIME, SAFE_KINDS, SIMPLE_TYPES, ForeignBaseException, WireError,
         _b64, _digest, _is_torch_tensor, _unb64, array_fields, array_from_fields,
         describe_exception, dumps, exception_class, loads, rebuild_exception, safe_dtype)
+
+
+#: ``sys.getrefcount`` of a shared array held by nothing but its entry in ``Side.arrays``
+#: (the entry, and the call's own argument)
+ONLY_THIS_TABLE = 2
 
 
 class Side:
@@ -92,17 +99,27 @@ class Side:
         return sid
 
     def changes(self) -> list:
-        """The shared arrays changed in place since they were last sent or received."""
-        out = []
+        """The shared arrays changed in place since they were last sent or received.
+
+        An array that nothing but this table refers to any more can change no further and
+        is no longer watched (its last change goes out now): what is watched is what is
+        alive, not every array a test cell ever sent, so a long check costs no more per
+        request as it goes on. If the other side sends it again, it arrives as a new array,
+        which nobody here can tell apart from the old one.
+        """
+        out, gone = [], []
         for sid, entry in self.arrays.items():
-            arr, digest = entry
             try:
-                now = _digest(arr)
+                now = _digest(entry[0])
             except Exception:  # an array whose memory went away
                 continue
-            if now != digest:
+            if now != entry[1]:
                 entry[1] = now
-                out.append({"sid": sid, **array_fields(arr)})
+                out.append({"sid": sid, **array_fields(entry[0])})
+            if sys.getrefcount(entry[0]) <= ONLY_THIS_TABLE:
+                gone.append(sid)
+        for sid in gone:
+            self._sid_of.pop(id(self.arrays.pop(sid)[0]), None)
         return out
 
     def apply(self, updates) -> None:

@@ -79,6 +79,41 @@ def test_the_same_array_comes_back_as_the_same_object():
     assert cross(theirs, k, t) is x
 
 
+def test_only_arrays_still_in_use_are_watched():
+    """Does a side stop watching an array nothing refers to any more (after sending its last
+    change), keep watching one that a view or a variable still holds, and so watch no more
+    arrays after many requests than are alive?"""
+    t, k = pair()
+    kept, dropped = np.zeros(3), np.zeros(2)
+    theirs_kept, theirs_dropped = cross([kept, dropped], t, k)
+    dropped[0] = 5.0  # changed in place, then let go: the change still goes out
+    del dropped
+    sync = t.changes()
+    assert [u["sid"] for u in sync] == ["t2"] and len(t.arrays) == 1
+    k.apply(wire.loads(wire.dumps(sync)))
+    assert theirs_dropped[0] == 5.0
+    base = np.arange(4.0)
+    view = base[1:]
+    cross(base, t, k)
+    del base
+    t.changes()
+    assert len(t.arrays) == 2  # the view holds its base: still watched
+    view[0] = 9.0
+    assert len(t.changes()) == 1
+    del view
+    t.changes()
+    assert len(t.arrays) == 1
+    for n in range(300):  # a long check: one new array per request, none of them kept
+        k.apply(wire.loads(wire.dumps(t.changes())))
+        cross(np.full(3, float(n)), t, k)
+        k.changes()
+    t.changes()
+    assert len(t.arrays) == 1 and len(k.arrays) <= 2, (len(t.arrays), len(k.arrays))
+    kept[1] = 4.0  # what is still held keeps coming across
+    k.apply(wire.loads(wire.dumps(t.changes())))
+    assert theirs_kept[1] == 4.0
+
+
 def test_torch_tensors_arrive_as_tensors():
     """Does a student's torch tensor arrive as one, so the check can say 'return numpy'?"""
     torch = pytest.importorskip("torch")
