@@ -59,6 +59,7 @@ GENERATOR_METHODS = {
 }
 MAX_STDERR = 20_000
 MAX_WARNING_TEXT = 500
+MAX_METHODS = 10_000  # ordinary methods of the student's objects kept per test cell
 
 
 class ReplayError(RuntimeError):
@@ -78,6 +79,7 @@ class Replay:
         self._classes: dict[tuple, type] = {}
         self._callable_handles: set[int] = set()
         self._in_callback = False
+        self._methods: dict[tuple[int, str], RemoteCallable] = {}
 
     def _make_proxy(self, info):
         key = (info["module"], info["type"])
@@ -98,6 +100,7 @@ class Replay:
         self.side.reset()
         self._classes.clear()
         self._callable_handles.clear()
+        self._methods.clear()
         self.rpc("reset", None)
 
     def describe(self, names) -> dict:
@@ -117,6 +120,11 @@ class Replay:
     def rpc(self, op, target, name=None, args=(), kwargs=None, extra=None, trusted=True):
         if self._in_callback:
             raise ReplayError("the student's code cannot be called back while it is running")
+        method_key = None
+        if op == "getattr" and isinstance(target, RemoteObject) and not isinstance(target, type):
+            method_key = (_remote_ref(target), name)
+            if method_key in self._methods:  # an ordinary method, asked for before
+                return self._methods[method_key]
         saved = sys.getprofile()
         sys.setprofile(None)
         try:
@@ -147,6 +155,9 @@ class Replay:
         if not reply.get("ok"):
             info = reply.get("exc") or {}
             raise_where(wire.rebuild_exception(info), info.get("where"))
+        if (method_key is not None and reply.get("method") is True
+                and isinstance(value, RemoteCallable) and len(self._methods) < MAX_METHODS):
+            self._methods[method_key] = value
         return value
 
     def _encode_args(self, value):

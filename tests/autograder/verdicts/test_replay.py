@@ -641,3 +641,49 @@ def test_the_reference_is_out_of_reach_while_grading(kernel):
     assert found == {"call": "RuntimeError", "a check": "RuntimeError",
                      "a check's helper": "RuntimeError", "a private module": "RuntimeError",
                      "a subclass": "TypeError", "from the file": "RuntimeError"}, found
+
+
+def test_a_students_ordinary_method_is_asked_for_once_per_test_cell(kernel):
+    """Is a method of the student's class looked up in the kernel once per test cell (not
+    at every use), while anything else an attribute can be (a data attribute, a function
+    stored on the instance, a property, what ``__getattr__`` makes) is asked for each time,
+    and does a new test cell ask again?"""
+    session, replay = kernel
+    session.execute(textwrap.dedent("""
+        class Layer:
+            def __init__(self):
+                self.calls = 0
+                self.stored = lambda: "stored"
+
+            def forward(self):
+                self.calls += 1
+                return self.calls
+
+            @property
+            def made(self):
+                return self.forward
+
+            def __getattr__(self, name):
+                if name == "dynamic":
+                    return self.forward
+                raise AttributeError(name)
+
+        layer = Layer()
+        """), time.monotonic() + 60)
+
+    def requests(use) -> int:
+        before = replay._counter
+        use()
+        return replay._counter - before
+
+    replay.reset()
+    layer = replay.describe({"layer"})["layer"]
+    assert requests(lambda: layer.forward()) == 2  # look it up, call it
+    assert requests(lambda: layer.forward()) == 1  # call it: the lookup is kept
+    assert layer.forward() == 3
+    for name in ("calls", "stored", "made", "dynamic"):
+        assert requests(lambda: getattr(layer, name)) == 1
+        assert requests(lambda: getattr(layer, name)) == 1, name
+    replay.reset()
+    layer = replay.describe({"layer"})["layer"]
+    assert requests(lambda: layer.forward) == 1  # a new test cell asks again
