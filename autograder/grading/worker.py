@@ -284,6 +284,23 @@ def _grade_in_a_fork(job: dict, spare: prestart.Spare | None = None, keep=set) -
                 "error": "the grading process ended without an answer"}
 
 
+def _load_what_checks_load_late() -> None:
+    """Import here, once, the modules the checks would otherwise import while judging each
+    notebook: numpy 2 loads ``numpy.random`` and ``numpy.ma`` on first use, and torch loads
+    about 500 modules (sympy among them) the first time a gradient is given to
+    ``backward``. Each notebook is graded in a fork of this process, so whatever is loaded
+    here costs nothing per notebook; loaded in a fork, it costs every notebook again."""
+    import numpy.ma  # noqa: F401
+    import numpy.random  # noqa: F401
+    try:
+        import torch
+    except ImportError:
+        return
+    x = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    (x * 2.0).backward(torch.ones(2, 3, dtype=torch.float64))
+    (x * 2.0).sum().backward()
+
+
 def main() -> int:
     """Grade jobs from stdin, one JSON line each; answer on the original stdout."""
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -291,10 +308,7 @@ def main() -> int:
     procs.become_subreaper()
     # the trusted checks (and torch, which some use), imported once, before any student code
     import course_utils.checks  # noqa: F401
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        pass
+    _load_what_checks_load_late()
 
     spares = prestart.Spares()
     for line in sys.stdin:
