@@ -21,7 +21,9 @@ Which result stands (:func:`settle`): the selective run's only when it reached f
 and ran clean (no time limit, no kernel death, no grader error); otherwise the full run's.
 A cell of a selective run gets at most :data:`PATIENCE` seconds: one that needs more is
 worth a full run anyway (its real time limit applies there), so an endless loop costs a
-short wait and the full run's limit, not two limits.
+short wait and the full run's limit, not two limits. A selective run also stops at the
+first point it loses (a failed test cell, a time limit, a dead kernel): it cannot be kept
+after that, so the rest of it would be work thrown away.
 
 What this leaves open is one direction only, and only for course cells: a course cell that
 would have harmed a submission with full marks (crashed its kernel, run past a time limit,
@@ -155,8 +157,10 @@ def plan(prepared, assignment: str) -> Plan | None:
 
 
 def selective_job(job: dict, chosen: Plan) -> dict:
-    """``job`` (every cell) as a selective run: fewer cells, cells held to PATIENCE."""
-    settings = dict(job["settings"], timeout=min(job["settings"]["timeout"], PATIENCE))
+    """``job`` (every cell) as a selective run: fewer cells, cells held to PATIENCE, and
+    it stops at the first point lost (the notebook is then graded with every cell)."""
+    settings = dict(job["settings"], timeout=min(job["settings"]["timeout"], PATIENCE),
+                    selective=True)
     return dict(job, cells=chosen.steps, settings=settings)
 
 

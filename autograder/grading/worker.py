@@ -150,9 +150,19 @@ class _Run:
             deadline = min(now + self.settings["timeout"], self.notebook_deadline)
             run = self._code if step["kind"] == "code" else self._test
             stop = run(step, deadline, where, deadline == self.notebook_deadline)
+            if not stop and self.settings.get("selective") and self._lost_a_point():
+                stop = ("a point was lost in a selective run, which stops there (the notebook "
+                        "is graded again with every cell)")
             if stop:
                 self._skip(steps[n + 1:], f"{stop} in {where}")
                 return
+
+    def _lost_a_point(self) -> bool:
+        """Can this run no longer reach full marks (a test cell failed, a time limit)? A
+        selective run is then of no use (``selection.settle`` will not keep it)."""
+        last = self.results[-1] if self.results else None
+        return self.problem is not None or (
+            last is not None and last["kind"] == "test" and not last["passed"])
 
     def _skip(self, steps, why: str, rest: str = "the cells after it did not run") -> None:
         """The cells that will not run: their test cells score 0, with the reason."""

@@ -166,6 +166,7 @@ def test_a_selective_run_that_falls_short_is_replaced_by_a_full_run(tmp_path):
     first = runs.first(full, prepared, A)
     assert first is not full and len(first["cells"]) < len(full["cells"])
     assert first["settings"]["timeout"] == selection.PATIENCE and full["settings"]["timeout"] == 300
+    assert first["settings"]["selective"] is True and "selective" not in full["settings"]
     assert runs.then(first, _result([True, False])) is full
     last = _result([True, False])
     assert runs.then(full, last) is None and last["selective"]["kept"] is False
@@ -174,6 +175,32 @@ def test_a_selective_run_that_falls_short_is_replaced_by_a_full_run(tmp_path):
     kept = _result([True, True])
     assert again.then(first, kept) is None and kept["selective"]["kept"] is True
     assert selection.Runs(every_cell=True).first(full, prepared, A) is full
+
+
+def test_a_selective_run_stops_at_its_first_lost_point(tmp_path, monkeypatch):
+    """Does a selective run stop at the first test cell that fails (it can no longer be
+    kept), while the full run after it runs every cell and its verdict stands?"""
+    student = tmp_path / "class" / "wrong-first"
+    _prepared(student, demo.notebook("def batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
+                                     "    return x, None\n", right=("identity_params",)))
+    seen = []
+    then = selection.Runs.then
+    monkeypatch.setattr(selection.Runs, "then",
+                        lambda self, job, result: seen.append((job, result)) or then(self, job,
+                                                                                     result))
+    keys.create(tmp_path / "key")
+    outcome = grade.grade(tmp_path / "class", tmp_path / "out" / "grades.csv",
+                          Settings(workers=1, timeout=60), log=lambda *a: None,
+                          key=tmp_path / "key")
+    (first_job, first), (full_job, full) = seen
+    assert first_job["settings"].get("selective") and not full_job["settings"].get("selective")
+    tests = [c for c in first["cells"] if c["kind"] == "test"]
+    assert [c["passed"] for c in tests] == [False, False]
+    assert "did not run: a point was lost in a selective run" in tests[1]["message"]
+    assert [c["passed"] for c in full["cells"] if c["kind"] == "test"] == [False, True]
+    [row] = outcome.rows
+    points = sum(c["points"] for c in full["cells"] if c["kind"] == "test")
+    assert 0 < points == row.score < row.max_score and full["selective"]["kept"] is False
 
 
 def test_grade_all_asks_for_every_cell(tmp_path, monkeypatch):
