@@ -63,7 +63,7 @@ test: $(STAMP) system-deps ## run the whole test suite
 	$(PY) -m pytest
 
 # benchmarks: run on an otherwise idle machine; budgets are marked in the report
-bench: $(STAMP) system-deps ## measure what the course costs (about half an hour; benchmarks/REPORT.md)
+bench: $(STAMP) system-deps ## measure what the course costs (about an hour; benchmarks/REPORT.md)
 	$(PY) -m benchmarks
 
 generate: $(STAMP) ## regenerate notebooks/ (student versions) from solutions/

@@ -20,8 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Measure what the course costs a learner and an instructor, and write "
-                    "a markdown report with every budget marked. Takes about half an hour "
-                    "with the default 3 runs; run it on an otherwise idle machine.")
+                    "a markdown report with every budget marked. Takes about an hour with "
+                    "the default 3 runs; run it on an otherwise idle machine.")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS), metavar="SECTION",
                         help=f"measure only these: {', '.join(SECTIONS)}")
@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows, failures = [], {}
     for name in args.only or SECTIONS:
-        log(f"{name} ({args.repeat} runs)")
+        runs = min(args.repeat, getattr(SECTIONS[name], "RUNS", args.repeat))
+        log(f"{name} ({runs} run{'s' if runs != 1 else ''})")
         try:
             rows += SECTIONS[name].measure(args.repeat)
         except Exception as exc:  # one broken section must not lose the others' figures
