@@ -49,6 +49,17 @@ except ImportError:  # no parent package: the kernel's copy
 ONLY_THIS_TABLE = 2
 
 
+def _memory_only_here(base) -> bool:
+    """Is the memory under a shared array (the chain of its ``base``) held by nothing but
+    that array? Anything but arrays (a buffer, a mapped file) counts as held elsewhere."""
+    while base is not None:
+        # references: the array above it, this function's name for it, getrefcount's own
+        if not isinstance(base, np.ndarray) or sys.getrefcount(base) > 3:
+            return False
+        base = base.base
+    return True
+
+
 class Side:
     """One end of the wire: its own handles, the shared arrays, and how to proxy the other's.
 
@@ -101,11 +112,13 @@ class Side:
     def changes(self) -> list:
         """The shared arrays changed in place since they were last sent or received.
 
-        An array that nothing but this table refers to any more can change no further and
-        is no longer watched (its last change goes out now): what is watched is what is
-        alive, not every array a test cell ever sent, so a long check costs no more per
-        request as it goes on. If the other side sends it again, it arrives as a new array,
-        which nobody here can tell apart from the old one.
+        An array that nothing but this table refers to any more, and whose memory nothing
+        else holds either (a view of an array still in use stays watched: a change made
+        through it reaches that array), can change no further and is no longer watched (its
+        last change goes out now). What is watched is what is alive, not every array a test
+        cell ever sent, so a long check costs no more per request as it goes on. If the
+        other side sends it again, it arrives as a new array, which nobody here can tell
+        apart from the old one.
         """
         out, gone = [], []
         for sid, entry in self.arrays.items():
@@ -116,7 +129,7 @@ class Side:
             if now != entry[1]:
                 entry[1] = now
                 out.append({"sid": sid, **array_fields(entry[0])})
-            if sys.getrefcount(entry[0]) <= ONLY_THIS_TABLE:
+            if sys.getrefcount(entry[0]) <= ONLY_THIS_TABLE and _memory_only_here(entry[0].base):
                 gone.append(sid)
         for sid in gone:
             self._sid_of.pop(id(self.arrays.pop(sid)[0]), None)

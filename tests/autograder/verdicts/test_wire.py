@@ -112,6 +112,16 @@ def test_only_arrays_still_in_use_are_watched():
     kept[1] = 4.0  # what is still held keeps coming across
     k.apply(wire.loads(wire.dumps(t.changes())))
     assert theirs_kept[1] == 4.0
+    own = np.zeros(3)  # the student's array; the grader gets a view of it, not kept there
+    got = cross(own[1:], k, t)
+    k.changes()
+    got[0] = 7.0  # written through the view, as a check writes into parameters()
+    k.apply(wire.loads(wire.dumps(t.changes())))
+    assert own[1] == 7.0
+    gone = cross(np.zeros(4).reshape(2, 2), k, t)  # a view of memory nobody else holds
+    k.changes()
+    assert not any(entry[0].shape == (2, 2) for entry in k.arrays.values())
+    assert gone.shape == (2, 2)
 
 
 def test_torch_tensors_arrive_as_tensors():
