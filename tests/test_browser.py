@@ -160,9 +160,27 @@ def browser():
 def _open(browser, lab, relpath):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{lab.base}/lab/tree/{relpath}?reset&token={lab.token}")
-    page.wait_for_selector(".jp-NotebookPanel", timeout=90_000)
+    _wait_loaded(page)
     _wait_idle(page)
     return page
+
+
+def _wait_loaded(page, timeout=90_000):
+    """Wait until the open notebook's contents are on the page, its markdown rendered.
+
+    The notebook panel appears before its contents arrive: meanwhile it shows an empty
+    notebook ("Click to add a cell", sometimes one empty code cell), for long on a busy or
+    freshly set-up machine. Every notebook of the course opens with a markdown cell, so the
+    contents are there when the panel holds markdown cells, every one of them rendered.
+    """
+    page.wait_for_function(
+        "() => { const panel = document.querySelector('.lm-DockPanel .jp-NotebookPanel:not(.lm-mod-hidden)');"
+        " if (!panel) return false;"
+        " const cells = panel.querySelectorAll('.jp-Cell');"
+        " const md = [...panel.querySelectorAll('.jp-MarkdownCell')];"
+        " return cells.length > 0 && md.length > 0 && md.every(c => c.querySelector('.jp-RenderedMarkdown')"
+        " && c.querySelector('.jp-RenderedMarkdown').innerText.trim().length > 0); }",
+        timeout=timeout)
 
 
 def _wait_idle(page, timeout=180_000):
@@ -222,7 +240,7 @@ def test_make_lab_prints_the_contents_url_and_it_opens_the_contents(browser, lab
     assert "/lab/tree/notebooks/00_index.ipynb?token=" in lab.url, lab.url
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(lab.url)  # exactly as printed
-    page.wait_for_selector(".jp-NotebookPanel", timeout=90_000)
+    _wait_loaded(page)
     active = page.locator(".lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
     assert active.first.inner_text() == "00_index.ipynb"
     assert page.locator(".jp-Launcher").count() == 0
