@@ -203,6 +203,42 @@ def test_a_selective_run_stops_at_its_first_lost_point(tmp_path, monkeypatch):
     assert 0 < points == row.score < row.max_score and full["selective"]["kept"] is False
 
 
+def test_a_selective_run_stops_at_a_cell_past_its_time_limit(tmp_path, monkeypatch):
+    """Does a selective run stop at a student's cell interrupted at its time limit (the run
+    can no longer be kept), while the full run after it goes on past that cell, as a full run
+    does, and its verdict stands?
+
+    (A kernel that dies stops every run, selective or not: the parity test's crash covers it.)
+    """
+    student = tmp_path / "class" / "sleeps"
+    _prepared(student, demo.notebook(right=("batchnorm_forward", "identity_params"),
+                                     after_forward="import time\ntime.sleep(600)"))
+    seen = []
+    then = selection.Runs.then
+    monkeypatch.setattr(selection.Runs, "then",
+                        lambda self, job, result: seen.append((job, result)) or then(self, job,
+                                                                                     result))
+    monkeypatch.setattr(selection, "PATIENCE", 3.0)
+    keys.create(tmp_path / "key")
+    outcome = grade.grade(tmp_path / "class", tmp_path / "out" / "grades.csv",
+                          Settings(workers=1, timeout=4), log=lambda *a: None,
+                          key=tmp_path / "key")
+    (first_job, first), (full_job, full) = seen
+    assert first_job["settings"]["timeout"] == 3.0 and full_job["settings"]["timeout"] == 4
+    interrupted = [c for c in first["cells"] if c["kind"] == "code" and c.get("error")]
+    assert [c["error"][0] for c in interrupted] == ["TimeLimit"], first["cells"]
+    tests = [c for c in first["cells"] if c["kind"] == "test"]
+    assert [c["passed"] for c in tests] == [False, False]
+    assert all("did not run: a point was lost in a selective run" in c["message"]
+               for c in tests), tests
+    assert [c["passed"] for c in full["cells"] if c["kind"] == "test"] == [True, True]
+    assert any(c.get("error", [None])[0] == "TimeLimit" for c in full["cells"])
+    [row] = outcome.rows
+    assert row.score == row.max_score and full["selective"]["kept"] is False
+    assert row.status == "time limit"
+    assert [n for n in row.notes if n.endswith("ran past the per-cell time limit")], row.notes
+
+
 def test_grade_all_asks_for_every_cell(tmp_path, monkeypatch):
     seen = {}
     monkeypatch.setattr(grade, "grade", lambda *a, **k: seen.setdefault("s", k["settings"]))
