@@ -132,8 +132,12 @@ class Harness:
             action = lambda: target(*args, **kwargs)  # noqa: E731
         elif op == "getattr":
             got = []
-            reply = self._run(lambda: got.append(getattr(target, request["name"])) or got[0],
-                              args, kwargs)
+
+            def look_up():  # kept in ``got`` too: _plain_method needs the object, not its code
+                got.append(getattr(target, request["name"]))
+                return got[0]
+
+            reply = self._run(look_up, args, kwargs)
             if reply["ok"] and got and _plain_method(target, request["name"], got[0]):
                 reply["method"] = True  # the grader may use it again without asking
             return reply

@@ -1,10 +1,12 @@
 """Does grading a class in shards, then merging them, write exactly what one run writes?
 
-The expensive test grades the demo class (``autograder/demo_class``) once, through the
-command line, into folder A, and again as 2 shards started side by side into folder B, then
-merges B; every file of A and B must be the same, byte for byte. The instructor's points in
-``manual-scores.csv`` are part of it: A is graded with them already filled in, B is merged
-once, filled in, and merged again (which must add them as grading again would).
+The expensive test grades the demo class (``autograder/demo_class``) as 2 shards started
+side by side, with the demo run's key, and merges them; every file must be the same, byte
+for byte, as the demo run wrote (``demo_run`` in tests/conftest.py: one run of the same
+class, graded once per session for the demo's own tests). The instructor's points in
+``manual-scores.csv`` are part of it: the merged folder is filled in and merged again, which
+must write for the students concerned what grading them with the points already filled in
+writes.
 
 The rest is fast: how a class is cut, what ``--shard`` accepts, the key, and each way a
 merge must refuse shards that do not make one class (on a small class whose submissions
@@ -14,6 +16,7 @@ need no kernel: folders that cannot be graded).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import secrets
 import shutil
@@ -95,45 +98,56 @@ def _students() -> list[str]:
 
 
 def _rows(path: Path) -> dict:
-    with open(path, newline="", encoding="utf-8") as f:
-        return {r["student"]: r for r in csv.DictReader(f)}
+    return _rows_of(path.read_bytes())
+
+
+def _rows_of(data: bytes) -> dict:
+    """A grades CSV's rows by student."""
+    return {r["student"]: r for r in csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))}
+
+
+#: what the demo command writes that a graded class without a gradebook does not
+DEMO_ONLY = {"gradebook.db"}
 
 
 @pytest.fixture(scope="module")
-def demo_shards(tmp_path_factory):
-    """The demo class graded once into one/, and as 2 shards merged into sharded/."""
+def demo_shards(demo_run, tmp_path_factory):
+    """The demo class as 2 shards, with the demo run's key, merged into sharded/; merged
+    again once the instructor's points are filled in. The one run to compare with is the
+    demo run itself (``demo_run`` in conftest.py, graded once per session), and for the
+    points, the students they are for graded once with the points already filled in."""
     cwd = tmp_path_factory.mktemp("shards")
-    one, two = cwd / "one", cwd / "sharded"
-    key = two / keys.FILE_NAME
-    _finish(_autograder("key", key, cwd=cwd), "key")
-    _fill_points(one / "manual-scores.csv", POINTS)
-    started = time.monotonic()
-    _finish(_autograder("grade", DEMO_CLASS, "-o", one / "grades.csv", "--key", key,
-                        "--workers", "2", *DEMO_ARGS, cwd=cwd), "one run")
-    single = time.monotonic() - started
+    one, two, points = demo_run["out"], cwd / "sharded", cwd / "points"
+    key = one / keys.FILE_NAME
     started = time.monotonic()
     runs = [_autograder("grade", DEMO_CLASS, "-o", two / "grades.csv", "--shard", f"{k}/2",
-                        "--workers", "1", *DEMO_ARGS, cwd=cwd) for k in (1, 2)]
+                        "--key", key, "--workers", "1", *DEMO_ARGS, cwd=cwd) for k in (1, 2)]
     done = [_finish(p, f"shard {k}") for k, p in zip((1, 2), runs)]
     sharded = time.monotonic() - started
     _finish(_autograder("merge", two / "shards", "-o", two / "grades.csv", "--no-gradebook",
                         cwd=cwd), "merge")
-    first_merge = _rows(two / "grades.csv")
+    first_merge = _tree(two)
     _fill_points(two / "manual-scores.csv", POINTS)
     merged = _finish(_autograder("merge", two / "shards" / "1-of-2",
                                  two / "shards" / "2-of-2" / "grades.csv",
                                  "-o", two / "grades.csv", "--no-gradebook", cwd=cwd),
                      "merge again")
-    print(f"\ndemo class: one run (2 workers) {single:.1f} s, "
-          f"2 shards side by side (1 worker each) {sharded:.1f} s")
-    return {"one": one, "two": two, "key": key, "shards": done, "merged": merged,
-            "first_merge": first_merge}
+    with_points = cwd / "class-with-points"
+    for student in sorted({s for s, _ in POINTS}):
+        shutil.copytree(DEMO_CLASS / student, with_points / student)
+    _fill_points(points / "manual-scores.csv", POINTS)
+    _finish(_autograder("grade", with_points, "-o", points / "grades.csv", "--key", key,
+                        "--workers", "2", *DEMO_ARGS, cwd=cwd), "points filled in first")
+    print(f"\ndemo class: 2 shards side by side (1 worker each) {sharded:.1f} s")
+    return {"one": one, "two": two, "points": points, "key": key, "shards": done,
+            "merged": merged, "first_merge": first_merge}
 
 
 def test_shards_merged_write_the_same_files_as_one_run(demo_shards):
     """Are grades.csv, manual-scores.csv, every feedback file and written-answers page the
-    same bytes, whether the class was graded at once or as 2 shards merged?"""
-    one, two = _tree(demo_shards["one"]), _tree(demo_shards["two"])
+    same bytes, whether the class was graded at once (the demo run) or as 2 shards merged?"""
+    one = {p: b for p, b in _tree(demo_shards["one"]).items() if p not in DEMO_ONLY}
+    two = demo_shards["first_merge"]
     pages = [p for p in one if p.startswith("feedback/") and p.endswith(".html")]
     assert len(pages) == len(_students()) == len(_rows(demo_shards["one"] / "grades.csv"))
     assert f"written-answers/{A}.html" in one
@@ -142,9 +156,19 @@ def test_shards_merged_write_the_same_files_as_one_run(demo_shards):
     assert not _differing(one, two), f"differ: {_differing(one, two)}"
 
 
+def _lines_of(text: bytes, students) -> list[bytes]:
+    return [line for line in text.splitlines()
+            if line.split(b",", 1)[0].decode() in students]
+
+
 def test_merging_again_adds_the_points_filled_in_since(demo_shards):
-    """Does a merge read the final folder's manual-scores.csv, as grading again would?"""
-    before, after = demo_shards["first_merge"], _rows(demo_shards["two"] / "grades.csv")
+    """Does a merge read the final folder's manual-scores.csv, as grading again would?
+
+    The students the points are for, graded with the points already filled in, get the same
+    rows, the same lines of manual-scores.csv and the same feedback files, byte for byte, as
+    the class merged once, then filled in and merged again."""
+    before = _rows_of(demo_shards["first_merge"]["grades.csv"])
+    after = _rows(demo_shards["two"] / "grades.csv")
     assert all(r["manual_score"] == "" for r in before.values())
     by_student: dict[str, list[float]] = {}
     for (student, _), value in POINTS.items():
@@ -158,6 +182,15 @@ def test_merging_again_adds_the_points_filled_in_since(demo_shards):
     page = demo_shards["two"] / "feedback" / "half-right" / A / f"{A}.html"
     assert "is not a number" in page.read_text()
     assert "merge reads only" not in demo_shards["merged"].stderr  # shards' files untouched
+
+    students = {s for s, _ in POINTS}
+    graded, merged = _tree(demo_shards["points"]), _tree(demo_shards["two"])
+    assert _rows(demo_shards["points"] / "grades.csv") == {s: after[s] for s in students}
+    for name in ("grades.csv", "manual-scores.csv"):
+        assert _lines_of(graded[name], students) == _lines_of(merged[name], students), name
+    pages = [p for p in graded if p.startswith("feedback/")]
+    assert len(pages) >= len(students)
+    assert [p for p in pages if graded[p] != merged.get(p)] == []
 
 
 def test_each_shard_records_its_block_and_never_the_key(demo_shards):
