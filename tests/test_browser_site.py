@@ -62,7 +62,15 @@ def reader(browser, served):
 
 
 def _typeset(page, at_least: int):
-    """Wait until MathJax has typeset at least ``at_least`` formulas, all without error."""
+    """Wait until MathJax has typeset the page, at least ``at_least`` formulas, all without error.
+
+    MathJax 2 inserts each formula hidden and shows a chunk of them only once it is laid
+    out, so counting typeset formulas is not enough: the test waits for MathJax's own queue
+    (``MathJax.Hub.Queue`` runs a callback after all the typesetting queued before it).
+    """
+    page.wait_for_function("() => window.MathJax && window.MathJax.isReady === true",
+                           timeout=120_000)
+    page.evaluate("() => new Promise(done => MathJax.Hub.Queue(() => done(true)))")
     page.wait_for_function(
         f"() => document.querySelectorAll('.MathJax:not(.MathJax_Processing)').length >= {at_least}"
         " && document.querySelectorAll('.MathJax_Processing').length === 0", timeout=120_000)
