@@ -7,7 +7,8 @@ number, one regex group per number) with a pattern on what the executed solution
 
 - the sentence is no longer in the text (edit the claim together with the sentence),
 - the output line is no longer printed, or
-- a stated number is not the printed one, rounded to the digits the text gives.
+- a stated number is not the printed one, rounded to the digits the text gives (or, for
+  a number the text gives as "about", not within the claim's ``about`` of it).
 
 The executed notebook comes from the session's ``check_notebook(path, every_cell=True)``
 run (tests/conftest.py), so claims cost no extra execution.
@@ -27,6 +28,9 @@ class Claim:
     output: str          # regex over the printed output; a group per number, same order
     scale: float = 1.0   # stated = printed * scale (0.934 printed, "93.4%" stated: 100)
     why: str = ""        # what the sentence says, for the failure message
+    #: for a sentence that says "about": how far the printed number may be from the stated
+    #: one (a training run's last figures, which differ from one CPU to another)
+    about: float = 0.0
 
 
 def markdown_of(nb) -> str:
@@ -54,11 +58,12 @@ def _decimals(text: str) -> int:
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 
-def agrees(stated: str, printed: str, scale: float = 1.0) -> bool:
-    """Is ``stated`` what ``printed`` (times ``scale``) reads at the stated precision?"""
+def agrees(stated: str, printed: str, scale: float = 1.0, about: float = 0.0) -> bool:
+    """Is ``stated`` what ``printed`` (times ``scale``) reads at the stated precision, or,
+    for a number stated as "about", within ``about`` of it?"""
     value = _number(printed) * scale
     half_unit = 0.5 * 10 ** (-_decimals(stated))
-    return abs(value - _number(stated)) <= half_unit * (1 + 1e-9)
+    return abs(value - _number(stated)) <= max(half_unit, about) * (1 + 1e-9)
 
 
 def assert_claims(executed, source_path, claims: list[Claim]) -> None:
@@ -81,7 +86,7 @@ def assert_claims(executed, source_path, claims: list[Claim]) -> None:
                             f"{len(ran.groups())} printed")
             continue
         for stated, printed in zip(said.groups(), ran.groups()):
-            if not agrees(stated, printed, claim.scale):
+            if not agrees(stated, printed, claim.scale, claim.about):
                 problems.append(f"{label}: the text says {stated}, the run printed {printed}"
                                 + (f" (x{claim.scale:g})" if claim.scale != 1 else ""))
     assert not problems, "\n".join(problems)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
+import nbformat
 import pytest
 
 from autograder import paths
-from tests.stated_numbers import Claim, assert_claims, printed_by
+from tests.stated_numbers import Claim, assert_claims, markdown_of, printed_by
 
 pytestmark = [pytest.mark.nb05, pytest.mark.notebook]
 
@@ -55,8 +56,6 @@ CLAIMS = [
     Claim(r"it reaches (\d+\.\d) % at 0\.3, (\d+\.\d) % at 1 and still (\d+\.\d) % at 3",
           _row("lr", "0.3", 1) + r".*?\n +1 +\d\.\d+ +(\d\.\d+).*?\n +3 +\d\.\d+ +(\d\.\d+)",
           100, "BN across lr"),
-    Claim(r"batches of 2 the plain network reaches (\d+\.\d) % and the one with batch norm "
-          r"only (\d+\.\d) %", _row("batch", "2"), 100, "batch size 2"),
     Claim(r"settles near \$3\.5\$.*?averages (\d\.\d+) in this run", r"Keras (\d\.\d+)",
           why="Keras running variance"),
     Claim(r"centred on 4 \((\d\.\d+) over the same steps", r"PyTorch (\d\.\d+)",
@@ -85,8 +84,12 @@ def _table(output, header):
 
 
 def test_comparisons_in_words_hold_in_the_run(executed):
-    """Do "learns at every scale", "best at 0.3, collapses above", "from 8 on batch norm is
+    """Do "learns at every scale", "best at 0.3, collapses above", "at 2 the plain network
+    reaches over 80 % and batch norm trails it by about 50 points", "from 8 on batch norm is
     ahead" and "both curves fall at 128" describe the printed tables?"""
+    text = markdown_of(nbformat.read(SOURCE, as_version=4))
+    assert ("batches of 2 the plain network reaches over 80 % and the one with batch norm "
+            "trails it by about 50 points") in text
     out = printed_by(executed)
     scale = _table(out, "weight scale   without BN   with BN")
     assert len(scale) == 11 and all(bn > 0.5 for _, bn in scale.values()), scale
@@ -96,6 +99,10 @@ def test_comparisons_in_words_hold_in_the_run(executed):
     assert plain["1"] < 0.5 and plain["3"] < 0.5, lr
     batch = _table(out, "batch size   without BN   with BN")
     assert all(a > b for k, (a, b) in batch.items() if k in ("2", "4")), batch
+    # "over 80 %", "trails it by about 50 points": at batch 2 the exact figures move with the
+    # CPU's rounding (82.7 and 30.1 on one machine, 89.1 and 38.4 on another)
+    plain, with_bn = batch["2"]
+    assert plain > 0.80 and 40 <= 100 * (plain - with_bn) <= 60, batch
     assert all(b > a for k, (a, b) in batch.items() if k in ("8", "32", "128")), batch
     assert batch["128"][0] < batch["32"][0] and batch["128"][1] < batch["32"][1], batch
 

@@ -31,9 +31,11 @@ CLAIMS = [
     Claim(r"Both BN runs end at (\d+\.\d) and (\d+\.\d) % test accuracy",
           r"with BN, lr 0\.1 +final test accuracy (\d+\.\d) %.*with BN, lr 0\.5 +final test "
           r"accuracy (\d+\.\d) %", why="section 5: the BN runs' final accuracy"),
-    Claim(r"the plain ones at (\d+\.\d) and (\d+\.\d) %",
+    # still improving when they stop, so their last figures move with the CPU's rounding
+    # (93.3 on one machine, 93.6 on another): the text says "about"
+    Claim(r"the plain ones at about (\d+) and (\d+) %",
           r"no BN, lr 0\.1 +final test accuracy (\d+\.\d) %.*no BN, lr 0\.5 +final test "
-          r"accuracy (\d+\.\d) %", why="section 5: the plain runs' final accuracy"),
+          r"accuracy (\d+\.\d) %", why="section 5: the plain runs' final accuracy", about=1.5),
 ]
 
 
