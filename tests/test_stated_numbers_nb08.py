@@ -33,10 +33,14 @@ CLAIMS = [
           r"and are measured on ([\d,]+) test images",
           r"\(the paper: 3,000,000 examples, (\d+\.\d) times as many, from (\d+) times as many "
           r"images\).*?; ([\d,]+) test images", why="the scale of the replication"),
-    Claim(r"an accuracy near (\d+)% \(the BN network's, printed below\) is known to within "
-          r"about ±(\d\.\d) percentage points",
-          r"Two standard errors of an accuracy of (\d+\.\d)% on [\d,]+ test images: ±(\d\.\d) "
-          r"percentage points", why="the margin of error of the test accuracy"),
+    # "near" and "about": the BN network's last accuracy moves with the CPU's rounding (93.x on
+    # one machine, 94.0 with torch held to AVX2 kernels on another), its margin with it
+    Claim(r"an accuracy near (\d+)% \(the BN network's, printed below\)",
+          r"Two standard errors of an accuracy of (\d+\.\d)% on [\d,]+ test images",
+          why="the BN network's final accuracy", about=1.5),
+    Claim(r"is known to within about ±(\d\.\d) percentage points",
+          r"Two standard errors of an accuracy of [\d.]+% on [\d,]+ test images: ±(\d\.\d) "
+          r"percentage points", why="the margin of error of the test accuracy", about=0.15),
     Claim(r"at the first evaluation, step (\d+), the plain network has (\d+\.\d)% test "
           r"accuracy, chance, and the network with BN already (\d+\.\d)%",
           r"Test accuracy at the first evaluation \(step (\d+)\): (\d+\.\d)% without BN, "
